@@ -1,0 +1,252 @@
+// The rollout-studio command line: score completions with a preset or a schedule, run the reward
+// host, run the demo.
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { trainingTime, type AnySchedule, type TrainingTime } from "./api";
+import { makePreset, PRESETS } from "./presets";
+import { OptionError, parseOptionArgs } from "./presets/options";
+import { parsePyJson, type PyValue } from "./pyjson";
+import { readTime, toRewardSample } from "./samples";
+import { failedScore, scoreSample, type RewardScore } from "./score";
+import { presetVersion } from "./version";
+import { CompileError } from "./host/compile";
+import { runHost, stringifyLine } from "./host/host";
+import { LoadError, ScheduleRunner, type ScheduleSource } from "./host/runner";
+import { runDemo } from "./demo";
+
+const USAGE = `rollout-studio — reward design for tool-calling RL
+
+Usage:
+  rollout-studio score --preset NAME [--option key=value ...] [--step N] [--progress F] [--explain] < samples.jsonl
+  rollout-studio score --schedule path/to/schedule.ts [--step N] [--explain] < samples.jsonl
+  rollout-studio host (--preset NAME [--option key=value ...] | --schedule FILE [--watch]) [--batch-timeout-ms N] [--memory-mb N]
+  rollout-studio presets
+  rollout-studio demo
+
+score reads JSON Lines {"id", "completion", "ground_truth", "step"?} and writes, in input order,
+{"id", "reward", "components": {name: value}, "failure"?, "parse_failure"?, "version"}.
+The exit code is 1 when any line failed (bad input or a reward failure), 2 for a usage error.
+
+Presets: ${Object.keys(PRESETS).join(", ")} (see \`rollout-studio presets\` for their options).`;
+
+class UsageError extends Error {}
+
+function sourceFrom(values: { preset?: string; schedule?: string; option?: string[] }): ScheduleSource {
+  if (values.preset && values.schedule) throw new UsageError("give either --preset or --schedule, not both");
+  if (values.schedule) {
+    if (values.option?.length) throw new UsageError("--option applies to presets; a schedule file holds its own settings");
+    return { kind: "file", path: path.resolve(values.schedule) };
+  }
+  if (!values.preset) throw new UsageError("give --preset NAME or --schedule FILE");
+  if (!PRESETS[values.preset]) throw new UsageError(`unknown preset "${values.preset}"; presets: ${Object.keys(PRESETS).join(", ")}`);
+  return { kind: "preset", name: values.preset, options: parseOptionArgs(values.option ?? []) };
+}
+
+function numberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a non-negative number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** One output record for the score command. */
+export function outputRecord(score: RewardScore, explain: boolean): object {
+  const components: { [name: string]: number } = {};
+  for (const [name, c] of Object.entries(score.components)) components[name] = c.value;
+  const out: { [key: string]: unknown } = { id: score.id ?? null, reward: score.total, components };
+  if (score.failure) out.failure = { kind: score.failure.kind, message: score.failure.message, ...(score.failure.component ? { component: score.failure.component } : {}) };
+  if (score.parseFailure) out.parse_failure = score.parseFailure.reason;
+  out.version = score.version;
+  if (explain) {
+    out.why = Object.fromEntries(Object.entries(score.components).map(([n, c]) => [n, c.why]));
+    if (score.why) out.why_total = score.why;
+    if (score.parseFailure) out.parse_failure_detail = score.parseFailure;
+    out.calls = score.calls;
+  }
+  return out;
+}
+
+async function score(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      preset: { type: "string" },
+      schedule: { type: "string" },
+      option: { type: "string", multiple: true },
+      step: { type: "string" },
+      progress: { type: "string" },
+      epoch: { type: "string" },
+      explain: { type: "boolean", default: false },
+      "batch-timeout-ms": { type: "string" },
+    },
+    strict: true,
+  });
+  const source = sourceFrom(values);
+  const base = trainingTime({ step: numberFlag("step", values.step) ?? 0, progress: numberFlag("progress", values.progress) ?? 0, epoch: numberFlag("epoch", values.epoch) ?? 0 });
+
+  // Presets run in this process; a schedule file runs in a worker with the host's limits.
+  let preset: { schedule: AnySchedule; version: string } | null = null;
+  let runner: ScheduleRunner | null = null;
+  if (source.kind === "preset") {
+    const schedule = makePreset(source.name, source.options);
+    preset = { schedule, version: presetVersion(source.name, schedule.options) };
+  } else {
+    const timeout = numberFlag("batch-timeout-ms", values["batch-timeout-ms"]);
+    runner = await ScheduleRunner.start(source, timeout !== undefined ? { batchTimeoutMs: timeout } : {});
+  }
+  const version = preset?.version ?? (runner as ScheduleRunner).version;
+
+  let failures = 0;
+  let lineNumber = 0;
+  const pending: { line: number; sample?: PyValue; time: TrainingTime; error?: string; id?: string }[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const good = pending.filter((p) => p.error === undefined);
+    // Group consecutive samples with the same time so a schedule sees one step per batch.
+    const results = new Map<number, RewardScore>();
+    for (let i = 0; i < good.length; ) {
+      let j = i;
+      while (j < good.length && sameTime((good[j] as (typeof good)[number]).time, (good[i] as (typeof good)[number]).time)) j++;
+      const group = good.slice(i, j);
+      const time = (group[0] as (typeof group)[number]).time;
+      const scores = preset
+        ? group.map((p) => {
+            const sample = toRewardSample(p.sample as PyValue);
+            return typeof sample === "string" ? failedScore({}, version, { kind: "bad_input", message: sample }) : scoreSample(preset.schedule, sample, time, version);
+          })
+        : (await (runner as ScheduleRunner).score(group.map((p) => p.sample), time)).scores;
+      group.forEach((p, k) => results.set(p.line, scores[k] as RewardScore));
+      i = j;
+    }
+    for (const p of pending) {
+      let result = p.error === undefined ? (results.get(p.line) as RewardScore) : failedScore(p.id !== undefined ? { id: p.id } : {}, version, { kind: "bad_input", message: p.error });
+      if (result.failure?.kind === "bad_input" && p.error === undefined) result = { ...result, failure: { ...result.failure, message: `line ${p.line}: ${result.failure.message.replace(/^sample \d+: /, "")}` } };
+      if (result.failure) {
+        failures++;
+        process.stderr.write(`rollout-studio score: ${result.failure.kind === "bad_input" ? "" : `line ${p.line}: `}${result.failure.message}\n`);
+      }
+      process.stdout.write(stringifyLine(outputRecord(result, values.explain ?? false)) + "\n");
+    }
+    pending.length = 0;
+  };
+
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    lineNumber++;
+    if (line.trim() === "") continue;
+    let value: PyValue;
+    try {
+      value = parsePyJson(line);
+    } catch (err) {
+      pending.push({ line: lineNumber, time: base, error: `line ${lineNumber}: not valid JSON: ${(err as Error).message}` });
+      continue;
+    }
+    const sample = toRewardSample(value);
+    if (typeof sample === "string") {
+      const id = (value as { id?: unknown } | null)?.id;
+      pending.push({ line: lineNumber, time: base, error: `line ${lineNumber}: ${sample}`, ...(typeof id === "string" || typeof id === "number" ? { id: String(id) } : {}) });
+      continue;
+    }
+    const time = readTime(value as object, base);
+    if (typeof time === "string") {
+      pending.push({ line: lineNumber, time: base, error: `line ${lineNumber}: ${time}`, ...(sample.id !== undefined ? { id: sample.id } : {}) });
+      continue;
+    }
+    pending.push({ line: lineNumber, sample: value, time });
+    if (pending.length >= 1024) await flush();
+  }
+  await flush();
+  await runner?.close();
+  return failures > 0 ? 1 : 0;
+}
+
+function sameTime(a: TrainingTime, b: TrainingTime): boolean {
+  return a.step === b.step && a.progress === b.progress && a.epoch === b.epoch;
+}
+
+async function host(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      preset: { type: "string" },
+      schedule: { type: "string" },
+      option: { type: "string", multiple: true },
+      watch: { type: "boolean", default: false },
+      "batch-timeout-ms": { type: "string" },
+      "memory-mb": { type: "string" },
+      "check-samples": { type: "string" },
+    },
+    strict: true,
+  });
+  const source = sourceFrom(values);
+  const limits: { batchTimeoutMs?: number; memoryMb?: number } = {};
+  const timeout = numberFlag("batch-timeout-ms", values["batch-timeout-ms"]);
+  const memory = numberFlag("memory-mb", values["memory-mb"]);
+  if (timeout !== undefined) limits.batchTimeoutMs = timeout;
+  if (memory !== undefined) limits.memoryMb = memory;
+  const checkSamples = numberFlag("check-samples", values["check-samples"]);
+  return runHost({ source, limits, watch: values.watch ?? false, ...(checkSamples !== undefined ? { checkSamples } : {}) });
+}
+
+function presets(): number {
+  for (const [name, info] of Object.entries(PRESETS)) {
+    process.stdout.write(`${name} — ${info.summary}\n`);
+    for (const [key, spec] of Object.entries(info.options)) {
+      const choices = spec.choices ? ` (${spec.choices.join(" | ")})` : "";
+      process.stdout.write(`  --option ${key}=${String(spec.default)}${choices}\n      ${spec.doc}\n`);
+    }
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "score":
+        return await score(rest);
+      case "host":
+        return await host(rest);
+      case "presets":
+        return presets();
+      case "demo":
+        return await runDemo(rest);
+      case "version":
+        process.stdout.write(JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")).version + "\n");
+        return 0;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE + "\n");
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof OptionError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`rollout-studio: ${(err as Error).message}\nRun \`rollout-studio help\` for usage.\n`);
+      return 2;
+    }
+    if (err instanceof CompileError || err instanceof LoadError) {
+      process.stderr.write(`rollout-studio: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`rollout-studio: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

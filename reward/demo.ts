@@ -1,0 +1,74 @@
+// The demo: scores the bundled demo rollouts (a pretend run, steps 1–50) with each paper's preset and
+// prints what each reward makes of them. Until the training engine exists this is the main job.
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { trainingTime } from "./api";
+import { makePreset, presetNames } from "./presets";
+import { parsePyJson } from "./pyjson";
+import { toRewardSample } from "./samples";
+import { scoreSample, type RewardScore } from "./score";
+import { presetVersion } from "./version";
+
+interface DemoRow {
+  id: string;
+  step: number;
+  kind: string;
+}
+
+function demoFile(): string {
+  for (const candidate of [path.join(__dirname, "..", "demo", "rollouts.jsonl"), path.join(__dirname, "..", "..", "demo", "rollouts.jsonl")]) {
+    try {
+      readFileSync(candidate);
+      return candidate;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error("demo/rollouts.jsonl is missing; run `node --import tsx scripts/make-demo-rollouts.ts`");
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3).padStart(7) : "    n/a");
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+export async function runDemo(_argv: string[]): Promise<number> {
+  const file = demoFile();
+  const rows = readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => parsePyJson(l) as unknown as DemoRow & { [k: string]: unknown });
+  const steps = Math.max(...rows.map((r) => r.step));
+  process.stdout.write(`Rollout Studio demo: ${rows.length} rollouts from ${path.relative(process.cwd(), file)} (steps 1–${steps}), scored with each preset.\n`);
+  const kinds = [...new Set(rows.map((r) => r.kind))];
+
+  for (const name of presetNames()) {
+    const schedule = makePreset(name);
+    const version = presetVersion(name, schedule.options);
+    const scores: { row: DemoRow; score: RewardScore }[] = [];
+    const started = process.hrtime.bigint();
+    for (const row of rows) {
+      const sample = toRewardSample(row as never);
+      if (typeof sample === "string") throw new Error(`${file}: ${row.id}: ${sample}`);
+      scores.push({ row, score: scoreSample(schedule, sample, trainingTime({ step: row.step, progress: row.step / steps, epoch: row.step / steps }), version) });
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const ok = scores.filter((s) => s.score.total !== null);
+    const totals = ok.map((s) => s.score.total as number);
+    process.stdout.write(`\n== ${name} (version ${version}) — ${schedule.description ?? ""}\n`);
+    process.stdout.write(`   mean reward ${fmt(mean(totals))}   min ${fmt(Math.min(...totals))}   max ${fmt(Math.max(...totals))}   reward failures ${scores.length - ok.length}   (${ms.toFixed(1)} ms)\n`);
+    const componentNames = Object.keys(ok[0]?.score.components ?? {});
+    process.stdout.write(`   components (mean weighted value): ${componentNames.map((c) => `${c} ${mean(ok.map((s) => s.score.components[c]?.value ?? 0)).toFixed(3)}`).join(", ")}\n`);
+    const reasons = new Map<string, number>();
+    for (const s of scores) if (s.score.parseFailure) reasons.set(s.score.parseFailure.reason, (reasons.get(s.score.parseFailure.reason) ?? 0) + 1);
+    process.stdout.write(`   parse failures: ${reasons.size ? [...reasons].map(([r, n]) => `${r} ${n}`).join(", ") : "none"}\n`);
+    const quarters = [0, 1, 2, 3].map((q) => ok.filter((s) => Math.ceil((s.row.step / steps) * 4) - 1 === q).map((s) => s.score.total as number));
+    process.stdout.write(`   mean reward by quarter of the run: ${quarters.map((q, i) => `Q${i + 1} ${mean(q).toFixed(3)}`).join("  ")}\n`);
+    process.stdout.write(`   mean reward by kind of rollout:\n`);
+    for (const kind of kinds) {
+      const ofKind = ok.filter((s) => s.row.kind === kind);
+      if (!ofKind.length) continue;
+      const example = ofKind[0]?.score;
+      const why = example ? Object.entries(example.components).map(([c, v]) => `${c}: ${v.why}`).join("; ") : "";
+      process.stdout.write(`     ${kind.padEnd(14)} n=${String(ofKind.length).padStart(3)} ${fmt(mean(ofKind.map((s) => s.score.total as number)))}   e.g. ${why.length > 110 ? why.slice(0, 109) + "…" : why}\n`);
+    }
+  }
+  process.stdout.write(`\nTry: npx rollout-studio score --preset toolrl --explain < ${path.relative(process.cwd(), file)} | head -3\n`);
+  return 0;
+}

@@ -1,0 +1,434 @@
+// JSON as Python's `json` module reads and writes it.
+//
+// The papers' rewards run in Python: Tool-N1 compares calls by `json.dumps(args, sort_keys=True)`, so
+// 40 and 40.0 differ, while ToolRL compares with `==`, so they are equal. JavaScript's JSON.parse loses
+// that distinction, so this module reads JSON into a value model that keeps it:
+//   - an integer literal becomes a number (a bigint beyond 2^53),
+//   - a float literal becomes a number when its value is not integral (3.5 can only be a float),
+//     and a Number object when it is integral or not finite (40.0, 1e2, NaN, Infinity),
+//   - everything else is as JSON.parse gives it.
+// Number objects survive structured cloning (worker messages) and still act as numbers in
+// arithmetic and `==`, which keeps user reward code simple.
+//
+// No npm package reads JSON with Python's int/float split and its NaN/Infinity literals, so this is
+// our own. A fast path hands text without such numbers to JSON.parse.
+
+// eslint-disable-next-line @typescript-eslint/no-wrapper-object-types
+export type PyFloat = Number;
+export type PyValue = null | boolean | number | bigint | PyFloat | string | PyValue[] | { [key: string]: PyValue };
+
+export class PyJsonError extends Error {
+  readonly pos: number;
+  readonly lineno: number;
+  readonly colno: number;
+  readonly msg: string;
+  constructor(msg: string, text: string, pos: number) {
+    let lineno = 1;
+    let lineStart = 0;
+    for (let i = text.indexOf("\n"); i !== -1 && i < pos; i = text.indexOf("\n", i + 1)) {
+      lineno++;
+      lineStart = i + 1;
+    }
+    const colno = pos - lineStart + 1;
+    super(`${msg}: line ${lineno} column ${colno} (char ${pos})`);
+    this.name = "PyJsonError";
+    this.msg = msg;
+    this.pos = pos;
+    this.lineno = lineno;
+    this.colno = colno;
+  }
+}
+
+const toStringTag = Object.prototype.toString;
+
+/** True for a value that Python would hold as a float written with an integral value (40.0) or a non-finite float. */
+export function isPyFloatObject(value: unknown): value is PyFloat {
+  return typeof value === "object" && value !== null && toStringTag.call(value) === "[object Number]";
+}
+
+/** True when Python would hold this value as a float. */
+export function isPyFloat(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isInteger(value);
+  return isPyFloatObject(value);
+}
+
+/** True when Python would hold this value as an int (bool excluded). */
+export function isPyInt(value: unknown): boolean {
+  return (typeof value === "number" && Number.isInteger(value)) || typeof value === "bigint";
+}
+
+export function pyFloat(value: number): PyFloat {
+  return new Number(value);
+}
+
+/** The plain JavaScript value: Number objects become numbers, bigints numbers. */
+export function toPlain(value: PyValue): unknown {
+  if (value === null || typeof value !== "object") return typeof value === "bigint" ? Number(value) : value;
+  if (isPyFloatObject(value)) return value.valueOf();
+  if (Array.isArray(value)) return value.map(toPlain);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = toPlain(value[key] as PyValue);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+const MAX_SAFE_DIGITS = 15; // digit runs this long or shorter are exact as doubles
+
+/**
+ * Finds whether `text` holds a number token that JSON.parse would read differently from Python:
+ * a float literal (`.`, exponent), a NaN/Infinity literal, or an integer too long for a double.
+ * Strings are skipped with indexOf, so typical payloads cost little.
+ */
+function needsPythonReader(text: string): boolean {
+  const n = text.length;
+  let digits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      digits = 0;
+      let j = text.indexOf('"', i + 1);
+      while (j !== -1) {
+        let backslashes = 0;
+        for (let k = j - 1; text.charCodeAt(k) === 92; k--) backslashes++;
+        if ((backslashes & 1) === 0) break;
+        j = text.indexOf('"', j + 1);
+      }
+      if (j === -1) return true; // unterminated: let the full reader report it
+      i = j;
+      continue;
+    }
+    if (c >= 48 && c <= 57) {
+      if (++digits > MAX_SAFE_DIGITS) return true;
+      continue;
+    }
+    if (c === 46 /* . */ || c === 78 /* N */ || c === 73 /* I */) return true;
+    if ((c === 101 || c === 69) /* e E */ && digits > 0) return true;
+    digits = 0;
+  }
+  return false;
+}
+
+/** Parses JSON text the way Python's `json.loads` does. Throws PyJsonError with Python's message and position. */
+export function parsePyJson(text: string): PyValue {
+  if (!needsPythonReader(text)) {
+    try {
+      return JSON.parse(text) as PyValue;
+    } catch {
+      // fall through: the full reader produces Python's error message and position
+    }
+  }
+  return new Reader(text).readDocument();
+}
+
+const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
+
+class Reader {
+  private pos = 0;
+  constructor(private readonly text: string) {}
+
+  readDocument(): PyValue {
+    this.skipWhitespace();
+    const value = this.readValue();
+    this.skipWhitespace();
+    if (this.pos !== this.text.length) throw new PyJsonError("Extra data", this.text, this.pos);
+    return value;
+  }
+
+  private skipWhitespace(): void {
+    const t = this.text;
+    let p = this.pos;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (c === 32 || c === 10 || c === 13 || c === 9) p++;
+      else break;
+    }
+    this.pos = p;
+  }
+
+  private readValue(): PyValue {
+    const t = this.text;
+    const p = this.pos;
+    const c = t.charCodeAt(p);
+    if (c === 34) return this.readString();
+    if (c === 123) return this.readObject();
+    if (c === 91) return this.readArray();
+    if (c === 110 && t.startsWith("null", p)) return (this.pos += 4), null;
+    if (c === 116 && t.startsWith("true", p)) return (this.pos += 4), true;
+    if (c === 102 && t.startsWith("false", p)) return (this.pos += 5), false;
+    NUMBER_RE.lastIndex = p;
+    const m = NUMBER_RE.exec(t);
+    if (m) {
+      this.pos = p + m[0].length;
+      if (m[1] === undefined && m[2] === undefined) {
+        const digits = m[0].length - (c === 45 ? 1 : 0);
+        if (digits > MAX_SAFE_DIGITS) {
+          const big = BigInt(m[0]);
+          if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) return big;
+          return Number(big);
+        }
+        const v = Number(m[0]);
+        return v === 0 ? 0 : v; // Python has no negative integer zero
+      }
+      const v = Number(m[0]);
+      return Number.isInteger(v) || !Number.isFinite(v) ? pyFloat(v) : v;
+    }
+    if (c === 78 && t.startsWith("NaN", p)) return (this.pos += 3), pyFloat(NaN);
+    if (c === 73 && t.startsWith("Infinity", p)) return (this.pos += 8), pyFloat(Infinity);
+    if (c === 45 && t.startsWith("-Infinity", p)) return (this.pos += 9), pyFloat(-Infinity);
+    throw new PyJsonError("Expecting value", t, p);
+  }
+
+  private readString(): string {
+    const t = this.text;
+    const begin = this.pos; // at the opening quote
+    let p = begin + 1;
+    let out = "";
+    let chunkStart = p;
+    for (;;) {
+      if (p >= t.length) throw new PyJsonError("Unterminated string starting at", t, begin);
+      const c = t.charCodeAt(p);
+      if (c === 34) {
+        out += t.slice(chunkStart, p);
+        this.pos = p + 1;
+        return out;
+      }
+      if (c < 32) throw new PyJsonError("Invalid control character at", t, p);
+      if (c !== 92) {
+        p++;
+        continue;
+      }
+      out += t.slice(chunkStart, p);
+      const e = t.charAt(p + 1);
+      if (e === "") throw new PyJsonError("Unterminated string starting at", t, begin);
+      if (e === "u") {
+        const code = this.readHex4(p);
+        let cp = code;
+        p += 6;
+        // A high surrogate followed by an escaped low surrogate is one code point, as in Python.
+        if (code >= 0xd800 && code <= 0xdbff && t.charCodeAt(p) === 92 && t.charAt(p + 1) === "u") {
+          const low = this.readHex4(p);
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            cp = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+            p += 6;
+          }
+        }
+        out += cp > 0xffff ? String.fromCodePoint(cp) : String.fromCharCode(cp);
+      } else {
+        const mapped = ESCAPES[e];
+        if (mapped === undefined) throw new PyJsonError(`Invalid \\escape: '${e}'`, t, p);
+        out += mapped;
+        p += 2;
+      }
+      chunkStart = p;
+    }
+  }
+
+  private readHex4(backslashAt: number): number {
+    const hex = this.text.slice(backslashAt + 2, backslashAt + 6);
+    if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new PyJsonError("Invalid \\uXXXX escape", this.text, backslashAt + 1);
+    return parseInt(hex, 16);
+  }
+
+  private readObject(): { [key: string]: PyValue } {
+    const t = this.text;
+    const out: { [key: string]: PyValue } = {};
+    this.pos++;
+    this.skipWhitespace();
+    if (t.charCodeAt(this.pos) === 125) {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      if (t.charCodeAt(this.pos) !== 34) {
+        throw new PyJsonError("Expecting property name enclosed in double quotes", t, this.pos);
+      }
+      const key = this.readString();
+      this.skipWhitespace();
+      if (t.charCodeAt(this.pos) !== 58) throw new PyJsonError("Expecting ':' delimiter", t, this.pos);
+      this.pos++;
+      this.skipWhitespace();
+      const value = this.readValue();
+      // defineProperty keeps a "__proto__" key an ordinary key, as JSON.parse does
+      if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      else out[key] = value;
+      this.skipWhitespace();
+      const c = t.charCodeAt(this.pos);
+      if (c === 125) {
+        this.pos++;
+        return out;
+      }
+      if (c !== 44) throw new PyJsonError("Expecting ',' delimiter", t, this.pos);
+      this.pos++;
+      this.skipWhitespace();
+    }
+  }
+
+  private readArray(): PyValue[] {
+    const t = this.text;
+    const out: PyValue[] = [];
+    this.pos++;
+    this.skipWhitespace();
+    if (t.charCodeAt(this.pos) === 93) {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.readValue());
+      this.skipWhitespace();
+      const c = t.charCodeAt(this.pos);
+      if (c === 93) {
+        this.pos++;
+        return out;
+      }
+      if (c !== 44) throw new PyJsonError("Expecting ',' delimiter", t, this.pos);
+      this.pos++;
+      this.skipWhitespace();
+    }
+  }
+}
+
+const ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+
+// ---------------------------------------------------------------------------------------------
+// Writing and comparing
+
+/** Python's repr() of a float, which json.dumps uses: shortest round-trip digits, '.0' for integral values. */
+export function pyFloatRepr(x: number): string {
+  if (Number.isNaN(x)) return "NaN";
+  if (x === Infinity) return "Infinity";
+  if (x === -Infinity) return "-Infinity";
+  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  const [mantissa, expText] = x.toExponential().split("e") as [string, string];
+  const exp = Number(expText);
+  const negative = mantissa.startsWith("-");
+  const digits = mantissa.replace("-", "").replace(".", "");
+  const sign = negative ? "-" : "";
+  if (exp < -4 || exp >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const e = Math.abs(exp) < 10 ? `0${Math.abs(exp)}` : String(Math.abs(exp));
+    return `${sign}${m}e${exp < 0 ? "-" : "+"}${e}`;
+  }
+  if (exp < 0) return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
+  if (digits.length <= exp + 1) return `${sign}${digits}${"0".repeat(exp + 1 - digits.length)}.0`;
+  return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+}
+
+const NON_PRINTABLE_ASCII = /[^\x20-\x7e]/g;
+
+function pyDumpString(s: string): string {
+  const quoted = JSON.stringify(s);
+  NON_PRINTABLE_ASCII.lastIndex = 0;
+  if (!NON_PRINTABLE_ASCII.test(quoted)) return quoted;
+  return quoted.replace(NON_PRINTABLE_ASCII, (ch) => "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+/**
+ * `json.dumps(value, sort_keys=...)` with Python's default separators and ensure_ascii. Keys are sorted
+ * by code unit; that differs from Python only for characters beyond U+FFFF, and the result is used to
+ * compare values, where any fixed order does.
+ */
+export function pyDumps(value: PyValue, sortKeys = false): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      return pyDumpString(value);
+    case "number":
+      return Number.isInteger(value) ? String(value) : pyFloatRepr(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      return value.toString();
+    case "object":
+      break;
+    default:
+      throw new TypeError(`Object of type ${typeof value} is not JSON serializable`);
+  }
+  if (isPyFloatObject(value)) return pyFloatRepr(value.valueOf());
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i ? ", " : "") + pyDumps(value[i] as PyValue, sortKeys);
+    return out + "]";
+  }
+  const dict = value as { [key: string]: PyValue };
+  const keys = Object.keys(dict);
+  if (keys.length === 0) return "{}";
+  if (sortKeys) keys.sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    out += (i ? ", " : "") + pyDumpString(key) + ": " + pyDumps(dict[key] as PyValue, sortKeys);
+  }
+  return out + "}";
+}
+
+function numericValue(v: unknown): number | bigint | undefined {
+  if (typeof v === "number" || typeof v === "bigint") return v;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (isPyFloatObject(v)) return v.valueOf();
+  return undefined;
+}
+
+function numbersEqual(a: number | bigint, b: number | bigint): boolean {
+  if (typeof a === typeof b) return a === b;
+  const [big, num] = (typeof a === "bigint" ? [a, b] : [b, a]) as [bigint, number];
+  return Number.isInteger(num) && BigInt(num) === big;
+}
+
+/** Python's `==` on values read from JSON: 1 == 1.0 == True, dicts ignore key order. */
+export function pyEquals(a: PyValue, b: PyValue): boolean {
+  if (a === b) return typeof a !== "number" || !Number.isNaN(a);
+  const na = numericValue(a);
+  if (na !== undefined) {
+    const nb = numericValue(b);
+    return nb !== undefined && numbersEqual(na, nb);
+  }
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object" || isPyFloatObject(b)) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!pyEquals(a[i] as PyValue, b[i] as PyValue)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!pyEquals((a as Record<string, PyValue>)[k] as PyValue, (b as Record<string, PyValue>)[k] as PyValue)) return false;
+  }
+  return true;
+}
+
+/** Python's type name for a value read from JSON, as error messages and explanations use it. */
+export function pyTypeName(value: PyValue): string {
+  if (value === null) return "None";
+  switch (typeof value) {
+    case "string":
+      return "str";
+    case "boolean":
+      return "bool";
+    case "bigint":
+      return "int";
+    case "number":
+      return Number.isInteger(value) ? "int" : "float";
+  }
+  if (isPyFloatObject(value)) return "float";
+  return Array.isArray(value) ? "list" : "dict";
+}
+
+/**
+ * A key that is equal for two values exactly when Python's hash-and-== would put them in the same
+ * Counter slot. Lists and dicts are unhashable in Python: this throws a TypeError for them, as Python does.
+ */
+export function pyHashKey(value: PyValue): string {
+  if (value === null) return "N";
+  if (typeof value === "string") return "s" + value;
+  const n = numericValue(value);
+  if (n !== undefined) {
+    if (typeof n === "bigint") return "n" + n.toString();
+    return Number.isNaN(n) ? "nan" + Math.random() : "n" + (Object.is(n, -0) ? 0 : n);
+  }
+  throw new TypeError(`unhashable type: '${pyTypeName(value)}'`);
+}
