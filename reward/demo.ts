@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { trainingTime } from "./api";
 import { makePreset, presetNames } from "./presets";
-import { parsePyJson } from "./pyjson";
+import { parsePyJson, pyDumps, type PyValue } from "./pyjson";
+import { isParseFailure, parseCompletion } from "./parse";
 import { toRewardSample } from "./samples";
 import { scoreSample, type RewardScore } from "./score";
 import { presetVersion } from "./version";
@@ -28,6 +29,22 @@ function demoFile(): string {
   throw new Error("demo/rollouts.jsonl is missing; run `node --import tsx scripts/make-demo-rollouts.ts`");
 }
 
+/**
+ * The demo rollouts are written in Tool-N1's format (a JSON list per <tool_call>). ToolRL's reward only
+ * reads its own format, so for it a list becomes JSON Lines of {name, parameters}, and an empty list a
+ * <response>, as a model trained with ToolRL's template would write them.
+ */
+function inToolRLFormat(completion: string): string {
+  const match = /<tool_call>\n?([\s\S]*?)\n?<\/tool_call>/.exec(completion);
+  if (!match) return completion;
+  const parsed = parseCompletion(completion, { style: "json-list" });
+  if (parsed.calls === null || isParseFailure(parsed.calls)) return completion;
+  const replacement = parsed.calls.length === 0
+    ? "<response>No tool fits this request.</response>"
+    : `<tool_call>\n${parsed.calls.map((c) => pyDumps({ name: c.name, parameters: c.arguments } as PyValue)).join("\n")}\n</tool_call>`;
+  return completion.replace(match[0], replacement);
+}
+
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3).padStart(7) : "    n/a");
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
@@ -45,13 +62,14 @@ export async function runDemo(_argv: string[]): Promise<number> {
     const started = process.hrtime.bigint();
     for (const row of rows) {
       const sample = toRewardSample(row as never);
+      if (typeof sample !== "string" && name === "toolrl") sample.completion = inToolRLFormat(sample.completion);
       if (typeof sample === "string") throw new Error(`${file}: ${row.id}: ${sample}`);
       scores.push({ row, score: scoreSample(schedule, sample, trainingTime({ step: row.step, progress: row.step / steps, epoch: row.step / steps }), version) });
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const ok = scores.filter((s) => s.score.total !== null);
     const totals = ok.map((s) => s.score.total as number);
-    process.stdout.write(`\n== ${name} (version ${version}) — ${schedule.description ?? ""}\n`);
+    process.stdout.write(`\n== ${name} (version ${version}) — ${schedule.description ?? ""}${name === "toolrl" ? " (completions in ToolRL's JSON Lines format)" : ""}\n`);
     process.stdout.write(`   mean reward ${fmt(mean(totals))}   min ${fmt(Math.min(...totals))}   max ${fmt(Math.max(...totals))}   reward failures ${scores.length - ok.length}   (${ms.toFixed(1)} ms)\n`);
     const componentNames = Object.keys(ok[0]?.score.components ?? {});
     process.stdout.write(`   components (mean weighted value): ${componentNames.map((c) => `${c} ${mean(ok.map((s) => s.score.components[c]?.value ?? 0)).toFixed(3)}`).join(", ")}\n`);

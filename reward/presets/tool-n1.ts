@@ -169,6 +169,16 @@ function safeExplain(calls: ToolCall[], truth: ToolCall[]): string {
   }
 }
 
+/**
+ * The released code iterates the payload in validate_format; a number or boolean payload makes it raise
+ * TypeError. That is a reward failure here too, named as such, rather than an invented score.
+ */
+function raiseIfNotIterable(p: ToolN1Prepared): void {
+  if (typeof p.result === "number" || typeof p.result === "boolean") {
+    throw new TypeError(`Tool-N1's released reward raises TypeError on this completion: its <tool_call> holds a ${typeof p.result === "number" ? "number" : "boolean"} (${String(p.result)}), which it tries to iterate as a list of calls`);
+  }
+}
+
 function callsWhy(p: ToolN1Prepared): string {
   if (p.result === null) return p.parseFailure ? `no parseable tool call: ${p.parseFailure.message}` : "no parseable tool call";
   if (!p.wellFormed) return `calls are malformed: ${p.parseFailure?.message ?? "not a list of calls"}`;
@@ -199,7 +209,10 @@ export function toolN1(options: Partial<ToolN1Options> | { [key: string]: unknow
         format: { range: [0, 1], score: (p) => ({ value: !p.tagFound || p.thinks ? 1 : 0, why: p.tagFound ? thinkWhy(p) : "no <tool_call>: think tags not checked" }) },
         calls: {
           range: [0, 1],
-          score: (p) => (p.tagFound ? { value: correct(p) ? 1 : 0, why: callsWhy(p) } : { value: p.truth.length === 0 ? 1 : 0, why: p.truth.length === 0 ? "no call expected and none made" : "no <tool_call> block" }),
+          score: (p) => {
+            if (p.tagFound && p.thinks) raiseIfNotIterable(p);
+            return p.tagFound ? { value: correct(p) ? 1 : 0, why: callsWhy(p) } : { value: p.truth.length === 0 ? 1 : 0, why: p.truth.length === 0 ? "no call expected and none made" : "no <tool_call> block" };
+          },
         },
       },
       combine: (c) => (c.format?.value ?? 0) * (c.calls?.value ?? 0),
@@ -213,7 +226,13 @@ export function toolN1(options: Partial<ToolN1Options> | { [key: string]: unknow
         description: "Tool-N1 binary reward: think tags present AND calls exactly right",
         components: {
           format: { range: [0, 1], score: (p) => ({ value: p.thinks ? 1 : 0, why: thinkWhy(p) }) },
-          calls: { range: [0, 1], score: (p) => ({ value: correct(p) ? 1 : 0, why: callsWhy(p) }) },
+          calls: {
+            range: [0, 1],
+            score: (p) => {
+              if (p.thinks) raiseIfNotIterable(p);
+              return { value: correct(p) ? 1 : 0, why: callsWhy(p) };
+            },
+          },
         },
         combine: (c) => (c.format?.value ?? 0) * (c.calls?.value ?? 0),
       });
@@ -221,7 +240,15 @@ export function toolN1(options: Partial<ToolN1Options> | { [key: string]: unknow
       return defineSchedule<ToolN1Prepared>({
         ...common,
         description: "Tool-N1 binary reward without the reasoning-format check (v2)",
-        components: { calls: { range: [0, 1], score: (p) => ({ value: correct(p) ? 1 : 0, why: callsWhy(p) }) } },
+        components: {
+          calls: {
+            range: [0, 1],
+            score: (p) => {
+              raiseIfNotIterable(p);
+              return { value: correct(p) ? 1 : 0, why: callsWhy(p) };
+            },
+          },
+        },
       });
     case "partial_reason":
     case "funcname": {
@@ -233,7 +260,10 @@ export function toolN1(options: Partial<ToolN1Options> | { [key: string]: unknow
           format: { range: [0, 0.2], score: (p) => ({ value: p.thinks ? 0.2 : 0, why: thinkWhy(p) }) },
           calls: {
             range: [0, 0.8],
-            score: (p) => ({ value: correct(p) ? 0.8 : funcname && p.wellFormed && p.match === 1 ? 0.2 : 0, why: callsWhy(p) }),
+            score: (p) => {
+              raiseIfNotIterable(p);
+              return { value: correct(p) ? 0.8 : funcname && p.wellFormed && p.match === 1 ? 0.2 : 0, why: callsWhy(p) };
+            },
           },
         },
       });
@@ -244,7 +274,13 @@ export function toolN1(options: Partial<ToolN1Options> | { [key: string]: unknow
         description: "Tool-N1 lexicographic reward (v1): 1.2 right with think, 1.0 right without, -0.2 wrong with think, 0 wrong without",
         components: {
           format: { range: [0, 1], score: (p) => ({ value: p.thinks ? 1 : 0, why: thinkWhy(p) }) },
-          calls: { range: [0, 1], score: (p) => ({ value: correct(p) ? 1 : 0, why: callsWhy(p) }) },
+          calls: {
+            range: [0, 1],
+            score: (p) => {
+              raiseIfNotIterable(p);
+              return { value: correct(p) ? 1 : 0, why: callsWhy(p) };
+            },
+          },
         },
         combine: (c, _t, p) => {
           const right = c.calls?.value === 1;

@@ -225,7 +225,9 @@ function prepareToolRL(sample: RewardSample, opts: ToolRLOptions): ToolRLPrepare
     sample, response, truthText, truthHasCall, truthHasResponse: truthText.includes("<response>"), gtTools, pdTools: null, calls: null, parseFailure: null,
   };
   if (!response.includes("<tool_call>")) {
-    out.parseFailure = { reason: "no_tag", message: "no <tool_call> in the response" };
+    // No call where none is expected is a right answer, not a parse failure.
+    if (truthHasCall) out.parseFailure = { reason: "no_tag", message: "no <tool_call> in the response" };
+    else out.calls = [];
   } else if (!response.includes("</tool_call>")) {
     out.parseFailure = { reason: "unclosed_tag", message: "<tool_call> is never closed with </tool_call>" };
   } else {
