@@ -28,7 +28,7 @@ export const PARSE_FAILURE_REASONS: readonly ParseFailureReason[] = [
 export interface ParseFailure {
   reason: ParseFailureReason;
   message: string;
-  /** Where in the payload the problem is, for bad_json and bad_python (1-based line and column). */
+  /** Where the problem is, for bad_json and bad_python: line and column (1-based) within the tool-call payload, offset into the assistant text. */
   position?: { line: number; column: number; offset: number };
   /** Index of the offending call, for item-level reasons. */
   callIndex?: number;
