@@ -1,0 +1,1 @@
+export const schedule = { name: "forgot the default export" };
