@@ -13,7 +13,8 @@ import { readTime, toRewardSample } from "./samples";
 import { failedScore, scoreSample, type RewardScore } from "./score";
 import { presetVersion } from "./version";
 import { CompileError } from "./host/compile";
-import { runHost, stringifyLine } from "./host/host";
+import { runHost } from "./host/host";
+import { stringifyLine } from "./wire";
 import { LoadError, ScheduleRunner, type ScheduleSource } from "./host/runner";
 import { runDemo } from "./demo";
 
@@ -177,7 +178,6 @@ async function host(argv: string[]): Promise<number> {
       watch: { type: "boolean", default: false },
       "batch-timeout-ms": { type: "string" },
       "memory-mb": { type: "string" },
-      "check-samples": { type: "string" },
     },
     strict: true,
   });
@@ -187,8 +187,7 @@ async function host(argv: string[]): Promise<number> {
   const memory = numberFlag("memory-mb", values["memory-mb"]);
   if (timeout !== undefined) limits.batchTimeoutMs = timeout;
   if (memory !== undefined) limits.memoryMb = memory;
-  const checkSamples = numberFlag("check-samples", values["check-samples"]);
-  return runHost({ source, limits, watch: values.watch ?? false, ...(checkSamples !== undefined ? { checkSamples } : {}) });
+  return runHost({ source, limits, watch: values.watch ?? false });
 }
 
 function presets(): number {

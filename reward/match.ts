@@ -1,7 +1,7 @@
 // Comparing predicted tool calls with ground-truth calls.
 
 import { munkres } from "munkres";
-import { isPyFloat, isPyFloatObject, isPyInt, pyDumps, pyEquals, pyHashKey, pyTypeName, type PyValue } from "./pyjson";
+import { isPyFloat, isPyFloatObject, isPyInt, pyCanonical, pyDumps, pyDumpsEqual, pyEquals, pyHashKey, pyTypeName, type PyValue } from "./pyjson";
 import type { ToolCall } from "./parse";
 
 // ---------------------------------------------------------------------------------------------
@@ -12,6 +12,16 @@ export function counter(keys: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
   return m;
+}
+
+/** Whether two lists hold the same items as multisets. Sorting beats counting for the short lists of calls. */
+export function sameMultiset(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length === 1) return a[0] === b[0];
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  for (let i = 0; i < sa.length; i++) if (sa[i] !== sb[i]) return false;
+  return true;
 }
 
 export function countersEqual(a: Map<string, number>, b: Map<string, number>): boolean {
@@ -47,7 +57,7 @@ export type ValueMode = "strict" | "coerce";
  * boolean strings ("5", "true") as the number or boolean they spell.
  */
 export function canonicalValue(value: PyValue, mode: ValueMode = "strict"): string {
-  return mode === "strict" ? pyDumps(value, true) : pyDumps(coerce(value), true);
+  return mode === "strict" ? pyCanonical(value) : pyCanonical(coerce(value));
 }
 
 function coerce(value: PyValue): PyValue {
@@ -76,13 +86,20 @@ export function callKey(call: ToolCall, mode: ValueMode = "strict"): string {
 /** Exact multiset match of calls: order-insensitive over calls and argument keys. Two empty lists match. */
 export function exactCallsMatch(predicted: readonly ToolCall[], truth: readonly ToolCall[], mode: ValueMode = "strict"): boolean {
   if (predicted.length !== truth.length) return false;
-  if (predicted.length === 1) return callKey(predicted[0] as ToolCall, mode) === callKey(truth[0] as ToolCall, mode);
-  return countersEqual(counter(predicted.map((c) => callKey(c, mode))), counter(truth.map((c) => callKey(c, mode))));
+  if (mode === "coerce") return sameMultiset(predicted.map((c) => callKey(c, mode)), truth.map((c) => callKey(c, mode)));
+  // Strict: pair calls by equality (an equivalence, so a greedy search finds a pairing when one exists).
+  const used = new Array<boolean>(truth.length).fill(false);
+  for (const p of predicted) {
+    const j = truth.findIndex((t, k) => !used[k] && t.name === p.name && pyDumpsEqual(p.arguments, t.arguments));
+    if (j === -1) return false;
+    used[j] = true;
+  }
+  return true;
 }
 
 /** Multiset match of call names only. */
 export function namesMatch(predicted: readonly ToolCall[], truth: readonly ToolCall[]): boolean {
-  return predicted.length === truth.length && countersEqual(counter(predicted.map((c) => c.name)), counter(truth.map((c) => c.name)));
+  return sameMultiset(predicted.map((c) => c.name), truth.map((c) => c.name));
 }
 
 /** Ordered list equality of calls under Python's `==` (what ToolRL's exact-match check uses). */

@@ -112,14 +112,22 @@ function needsPythonReader(text: string): boolean {
 
 /** Parses JSON text the way Python's `json.loads` does. Throws PyJsonError with Python's message and position. */
 export function parsePyJson(text: string): PyValue {
-  if (!needsPythonReader(text)) {
-    try {
-      return JSON.parse(text) as PyValue;
-    } catch {
-      // fall through: the full reader produces Python's error message and position
+  // Malformed JSON is expected here (model output): skip capturing stack traces for it, which costs
+  // more than the parse.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    if (!needsPythonReader(text)) {
+      try {
+        return JSON.parse(text) as PyValue;
+      } catch {
+        // fall through: the full reader produces Python's error message and position
+      }
     }
+    return new Reader(text).readDocument();
+  } finally {
+    Error.stackTraceLimit = limit;
   }
-  return new Reader(text).readDocument();
 }
 
 const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
@@ -362,6 +370,80 @@ export function pyDumps(value: PyValue, sortKeys = false): string {
     out += (i ? ", " : "") + pyDumpString(key) + ": " + pyDumps(dict[key] as PyValue, sortKeys);
   }
   return out + "}";
+}
+
+/**
+ * A text that is equal for two values exactly when `json.dumps(v, sort_keys=True)` is: what exact
+ * matching compares. Cheaper than pyDumps (no ensure_ascii escaping, JavaScript's float text).
+ */
+export function pyCanonical(value: PyValue): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return Number.isInteger(value) ? String(value) : String(value) + "f";
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      return value.toString();
+    case "object":
+      break;
+    default:
+      throw new TypeError(`Object of type ${typeof value} is not JSON serializable`);
+  }
+  if (isPyFloatObject(value)) {
+    const v = value.valueOf();
+    return (Object.is(v, -0) ? "-0" : String(v)) + "f";
+  }
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i ? "," : "") + pyCanonical(value[i] as PyValue);
+    return out + "]";
+  }
+  const dict = value as { [key: string]: PyValue };
+  const keys = Object.keys(dict);
+  if (keys.length > 1) keys.sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    out += (i ? "," : "") + JSON.stringify(key) + ":" + pyCanonical(dict[key] as PyValue);
+  }
+  return out + "}";
+}
+
+/**
+ * Whether `json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)`, decided without writing
+ * either: same JSON types (an int is not a float, a bool is not an int), same values, same keys.
+ */
+export function pyDumpsEqual(a: PyValue, b: PyValue): boolean {
+  if (a === b) return true; // same string, bool, null, int or object (a float NaN is never a plain number from JSON)
+  const ta = typeof a;
+  if (ta === "number" || ta === "bigint") {
+    // Plain numbers: ints are integral, floats are not, so different plain values differ in text.
+    if (typeof b === "bigint" || typeof b === "number") return ta === "bigint" && typeof b === "bigint" ? a === b : false;
+    return false;
+  }
+  if (a === null || b === null || ta !== "object" || typeof b !== "object") return false;
+  const aFloat = isPyFloatObject(a);
+  if (aFloat || isPyFloatObject(b)) {
+    if (!aFloat || !isPyFloatObject(b)) return false;
+    return pyFloatRepr((a as PyFloat).valueOf()) === pyFloatRepr((b as PyFloat).valueOf());
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!pyDumpsEqual(a[i] as PyValue, b[i] as PyValue)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const da = a as { [key: string]: PyValue };
+  const db = b as { [key: string]: PyValue };
+  let n = 0;
+  for (const k in da) {
+    if (!Object.prototype.hasOwnProperty.call(db, k) || !pyDumpsEqual(da[k] as PyValue, db[k] as PyValue)) return false;
+    n++;
+  }
+  return n === Object.keys(db).length;
 }
 
 function numericValue(v: unknown): number | bigint | undefined {

@@ -1,7 +1,11 @@
 // The reward host: a process that scores batches for the engine and the extension, speaking JSON Lines
 // on stdin/stdout (docs/reward-host-protocol.md). It watches the schedule file and hot-reloads it:
-// a new version is compiled, checked on recently seen samples, and switched in before the next batch;
-// a version that fails to compile or fails the check is rejected and the last good one keeps serving.
+// a new version is compiled, checked on recently scored samples, and switched in before the next
+// request; a version that fails to compile or fails the check is rejected and the last good one keeps
+// serving.
+//
+// Request lines go to the worker as text and score replies come back as text: parsing and writing
+// JSON there is cheaper than passing objects between threads.
 
 import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
@@ -10,7 +14,9 @@ import type { Readable, Writable } from "node:stream";
 import { trainingTime, type TrainingTime } from "../api";
 import { parsePyJson, type PyValue } from "../pyjson";
 import { readTime } from "../samples";
+import { stringifyLine } from "../wire";
 import { CompileError } from "./compile";
+import type { ControlRequest } from "./messages";
 import { LoadError, ScheduleRunner, type RunnerLimits, type ScheduleSource } from "./runner";
 
 export interface HostOptions {
@@ -18,25 +24,11 @@ export interface HostOptions {
   limits?: Partial<RunnerLimits>;
   /** Reload the schedule file when it changes on disk. */
   watch?: boolean;
-  /** How many recent samples a new version is checked on before it is switched in. */
-  checkSamples?: number;
   input?: Readable;
   output?: Writable;
 }
 
-interface Request {
-  id?: PyValue;
-  method?: PyValue;
-  params?: PyValue;
-}
-
-export function stringifyLine(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? Number(v) : v));
-  }
-}
+export const METHODS = ["score", "version", "reload", "weights", "shutdown"] as const;
 
 function describeLoadError(err: unknown): { message: string; errors?: unknown[] } {
   if (err instanceof CompileError) return { message: `the schedule does not compile:\n${err.message}`, errors: err.errors };
@@ -48,7 +40,6 @@ function describeLoadError(err: unknown): { message: string; errors?: unknown[] 
 export async function runHost(options: HostOptions): Promise<number> {
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
-  const checkSize = options.checkSamples ?? 16;
   const send = (message: unknown) => output.write(stringifyLine(message) + "\n");
 
   let runner: ScheduleRunner | null = null;
@@ -61,10 +52,6 @@ export async function runHost(options: HostOptions): Promise<number> {
     if (!(options.watch && options.source.kind === "file")) return 1;
   }
   if (runner) send({ event: "ready", version: runner.version, schedule: runner.info });
-
-  // Recently seen samples and the time they were scored at: what a new version is checked on.
-  let recent: unknown[] = [];
-  let recentTime: TrainingTime = trainingTime();
 
   // Requests and reloads run one at a time, in order: a batch always finishes on the version it started with.
   let queue: Promise<unknown> = Promise.resolve();
@@ -87,15 +74,16 @@ export async function runHost(options: HostOptions): Promise<number> {
       await candidate.close();
       return { accepted: true, version: runner.version, unchanged: true };
     }
-    if (recent.length > 0) {
-      const { scores, violations } = await candidate.score(recent, recentTime, { check: true });
+    const recent = runner ? await runner.recent() : { samples: [], time: trainingTime() };
+    if (recent.samples.length > 0) {
+      const { scores, violations } = await candidate.score(recent.samples, recent.time, { check: true });
       const problems = [
         ...scores.filter((s) => s.failure && s.failure.kind !== "bad_input").map((s) => `sample ${s.id ?? "?"}: ${s.failure?.message}`),
         ...(violations ?? []).map((v) => v.message),
       ];
       if (problems.length > 0) {
         await candidate.close();
-        const error = { message: `version ${candidate.version} failed its check on ${recent.length} recent samples:\n${problems.slice(0, 10).join("\n")}`, problems };
+        const error = { message: `version ${candidate.version} failed its check on ${recent.samples.length} recent samples:\n${problems.slice(0, 10).join("\n")}`, problems };
         send({ event: "reload_rejected", reason, error, version_kept: runner?.version ?? null });
         return { accepted: false, version: runner?.version ?? null, error };
       }
@@ -121,68 +109,71 @@ export async function runHost(options: HostOptions): Promise<number> {
     });
   }
 
-  async function handle(line: string, lineNumber: number): Promise<boolean> {
-    let request: Request;
-    try {
-      const parsed = parsePyJson(line);
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("a request must be a JSON object");
-      request = parsed as Request;
-    } catch (err) {
-      send({ id: null, error: { code: "bad_request", message: `request line ${lineNumber}: ${(err as Error).message}` } });
-      return true;
-    }
-    const id = request.id ?? null;
+  /** Handles a request that is not a score request. Returns false for shutdown. */
+  async function control(request: ControlRequest, lineNumber: number): Promise<boolean> {
+    const { id, method, params } = request;
     const reply = (result: unknown) => send({ id, result });
-    const fail = (code: string, message: string, extra: object = {}) => send({ id, error: { code, message, ...extra } });
-    const params = (request.params ?? {}) as { [key: string]: PyValue };
-    switch (request.method) {
-      case "score": {
-        const samples = params.samples;
-        if (!Array.isArray(samples)) return fail("bad_request", `request line ${lineNumber}: params.samples must be a list of samples`), true;
-        const time = readTime(params, trainingTime());
-        if (typeof time === "string") return fail("bad_request", `request line ${lineNumber}: params: ${time}`), true;
-        await enqueue(async () => {
-          if (!runner) return fail("no_schedule", `no schedule is loaded: ${loadError?.message ?? "unknown error"}`);
-          const { scores } = await runner.score(samples, time);
-          if (samples.length > 0) {
-            const stride = Math.max(1, Math.floor(samples.length / checkSize));
-            const picked: unknown[] = [];
-            for (let i = 0; i < samples.length && picked.length < checkSize; i += stride) if (!scores[i]?.failure) picked.push(samples[i]);
-            recent = picked.length > 0 ? picked : recent;
-            recentTime = time;
-          }
-          reply({ version: runner.version, scores });
-        });
-        return true;
-      }
+    const fail = (code: string, message: string) => send({ id, error: { code, message: `request line ${lineNumber}: ${message}` } });
+    switch (method) {
       case "version":
-        await enqueue(async () => (runner ? reply({ version: runner.version, schedule: runner.info, source: options.source }) : fail("no_schedule", `no schedule is loaded: ${loadError?.message}`)));
+        if (runner) reply({ version: runner.version, schedule: runner.info, source: options.source });
+        else fail("no_schedule", `no schedule is loaded: ${loadError?.message ?? "unknown error"}`);
         return true;
       case "reload":
-        await enqueue(async () => reply(await reload("requested")));
+        reply(await reload("requested"));
         return true;
       case "weights": {
         const times = params.times;
-        if (!Array.isArray(times)) return fail("bad_request", `request line ${lineNumber}: params.times must be a list of {step, progress, epoch}`), true;
-        const parsedTimes: TrainingTime[] = [];
+        if (!Array.isArray(times)) return fail("bad_request", "params.times must be a list of {step, progress, epoch}"), true;
+        const parsed: TrainingTime[] = [];
         for (const t of times) {
           const read = readTime((t ?? {}) as object, trainingTime());
-          if (typeof read === "string") return fail("bad_request", `request line ${lineNumber}: ${read}`), true;
-          parsedTimes.push(read);
+          if (typeof read === "string") return fail("bad_request", read), true;
+          parsed.push(read);
         }
-        await enqueue(async () => (runner ? reply({ rows: await runner.weights(parsedTimes) }) : fail("no_schedule", "no schedule is loaded")));
+        if (runner) reply({ rows: await runner.weights(parsed) });
+        else fail("no_schedule", "no schedule is loaded");
         return true;
       }
       case "shutdown":
-        await enqueue(async () => reply({ ok: true }));
+        reply({ ok: true });
         return false;
+      case "score":
+        fail("no_schedule", `no schedule is loaded: ${loadError?.message ?? "unknown error"}`);
+        return true;
       default:
-        fail("unknown_method", `request line ${lineNumber}: unknown method ${JSON.stringify(request.method)}; methods: score, version, reload, weights, shutdown`);
+        fail("unknown_method", `unknown method ${JSON.stringify(method)}; methods: ${METHODS.join(", ")}`);
         return true;
     }
   }
 
-  // Requests are parsed as they arrive (while the worker scores the previous batch) and run in order.
+  /** Without a loaded schedule, requests are read here to say so. */
+  function parseHere(line: string, lineNumber: number): ControlRequest | null {
+    try {
+      const parsed = parsePyJson(line) as { id?: PyValue; method?: PyValue; params?: PyValue };
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("a request must be a JSON object");
+      return { id: parsed.id ?? null, method: String(parsed.method), params: (parsed.params ?? {}) as { [key: string]: unknown } };
+    } catch (err) {
+      send({ id: null, error: { code: "bad_request", message: `request line ${lineNumber}: ${(err as Error).message}` } });
+      return null;
+    }
+  }
+
+  function handle(line: string, lineNumber: number): Promise<boolean> {
+    return enqueue(async () => {
+      if (!runner) {
+        const request = parseHere(line, lineNumber);
+        return request ? control(request, lineNumber) : true;
+      }
+      const answer = await runner.request(line, lineNumber);
+      if ("reply" in answer) {
+        output.write(answer.reply + "\n");
+        return true;
+      }
+      return control(answer.control, lineNumber);
+    });
+  }
+
   const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNumber = 0;
   await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 // Messages between the reward host's thread and the worker that runs the schedule.
 
 import type { TrainingTime } from "../api";
-import type { RewardScore } from "../score";
+import type { RewardFailure, RewardScore } from "../score";
 
 export interface ComponentInfo {
   name: string;
@@ -19,13 +19,32 @@ export interface RangeViolation {
   message: string;
 }
 
+/**
+ * Samples already settled by the host (they hung or crashed an earlier worker), by index, with their
+ * failure. With `rest`, every other sample gets that failure too (the host gave up on the batch).
+ */
+export type Settled = [number, RewardFailure][];
+
 export type ToWorker =
   | { type: "load"; preset?: { name: string; options: { [key: string]: unknown } }; code?: string; filename?: string }
-  | { type: "score"; batch: number; samples: unknown[]; time: TrainingTime; version: string; skip?: number[]; check?: boolean }
+  | { type: "score"; batch: number; samples: unknown[]; time: TrainingTime; version: string; settled: Settled; rest?: RewardFailure; check?: boolean }
+  // A request line of the host protocol, parsed and answered in the worker so that no objects cross threads.
+  | { type: "request"; batch: number; line: string; lineNumber: number; version: string; settled: Settled; rest?: RewardFailure }
+  | { type: "recent" }
   | { type: "weights"; times: TrainingTime[] };
+
+/** A protocol request that is not a score request: the host's thread handles it. */
+export interface ControlRequest {
+  id: unknown;
+  method: string;
+  params: { [key: string]: unknown };
+}
 
 export type FromWorker =
   | { type: "loaded"; ok: true; name: string; description: string; components: ComponentInfo[]; options: { [key: string]: unknown } }
   | { type: "loaded"; ok: false; error: string; stack: string }
   | { type: "scored"; batch: number; scores: RewardScore[]; violations?: RangeViolation[]; error?: string }
+  | { type: "reply"; batch: number; text: string }
+  | { type: "control"; batch: number; request: ControlRequest }
+  | { type: "recent"; samples: unknown[]; time: TrainingTime }
   | { type: "weights"; rows: { time: TrainingTime; weights: { [name: string]: number } }[] };

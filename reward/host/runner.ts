@@ -6,10 +6,10 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { TrainingTime } from "../api";
-import { failedScore, type RewardFailure, type RewardScore } from "../score";
+import type { RewardFailure, RewardScore } from "../score";
 import { presetVersion } from "../version";
 import { compileSchedule, type CompiledSchedule } from "./compile";
-import type { ComponentInfo, FromWorker, RangeViolation, ToWorker } from "./messages";
+import type { ComponentInfo, ControlRequest, FromWorker, RangeViolation, Settled, ToWorker } from "./messages";
 
 export type ScheduleSource = { kind: "preset"; name: string; options?: { [key: string]: unknown } } | { kind: "file"; path: string };
 
@@ -47,7 +47,7 @@ export function workerScript(): string {
   throw new LoadError(`the reward worker is not built (looked for ${beside}); run \`npm run build\``);
 }
 
-type Outcome = { kind: "done"; scores: RewardScore[]; violations?: RangeViolation[] } | { kind: "died"; index: number; failure: RewardFailure };
+type Outcome = { kind: "done"; message: FromWorker } | { kind: "died"; index: number; failure: RewardFailure };
 
 export class ScheduleRunner {
   private worker!: Worker;
@@ -122,32 +122,74 @@ export class ScheduleRunner {
 
   /** Scores a batch. Each sample gets a score or a reward failure; this only rejects when the runner is closed. */
   async score(samples: unknown[], time: TrainingTime, options: { check?: boolean } = {}): Promise<{ scores: RewardScore[]; violations?: RangeViolation[] }> {
+    const done = await this.withRecovery(samples.length, (batch, settled, rest) => ({ type: "score", batch, samples, time, version: this.version, settled, ...(rest ? { rest } : {}), check: options.check ?? false }));
+    if (done.type !== "scored") throw new Error(`unexpected reply from the reward worker: ${done.type}`);
+    return done.violations ? { scores: done.scores, violations: done.violations } : { scores: done.scores };
+  }
+
+  /**
+   * Answers one request line of the host protocol in the worker: a score request comes back as the
+   * reply's JSON text; other methods come back parsed, for the host to handle.
+   */
+  async request(line: string, lineNumber: number): Promise<{ reply: string } | { control: ControlRequest }> {
+    const done = await this.withRecovery(Infinity, (batch, settled, rest) => ({ type: "request", batch, line, lineNumber, version: this.version, settled, ...(rest ? { rest } : {}) }));
+    if (done.type === "reply") return { reply: done.text };
+    if (done.type === "control") return { control: done.request };
+    throw new Error(`unexpected reply from the reward worker: ${done.type}`);
+  }
+
+  /** The samples a new version should be checked on, and the time they were scored at. */
+  async recent(): Promise<{ samples: unknown[]; time: TrainingTime }> {
+    const m = await this.exchange({ type: "recent" }, "recent");
+    return m.type === "recent" ? { samples: m.samples, time: m.time } : { samples: [], time: { step: 0, progress: 0, epoch: 0 } };
+  }
+
+  /** The components' weights at the given times, for plotting a schedule. */
+  async weights(times: TrainingTime[]): Promise<{ time: TrainingTime; weights: { [name: string]: number } }[]> {
+    const m = await this.exchange({ type: "weights", times }, "weights");
+    return m.type === "weights" ? m.rows : [];
+  }
+
+  /**
+   * Sends a batch and waits for its answer. When the worker hangs or dies, the sample it was on is
+   * settled as a reward failure, a fresh worker is started, and the batch goes again with the settled
+   * samples marked, so the rest are still scored. A failure that cannot be tied to one sample, or too
+   * many in one batch, fails the samples still open.
+   */
+  private async withRecovery(size: number, message: (batch: number, settled: Settled, rest?: RewardFailure) => ToWorker): Promise<FromWorker> {
     if (this.closed) throw new Error("the schedule runner is closed");
     const settled = new Map<number, RewardFailure>();
     for (let restarts = 0; ; restarts++) {
-      const outcome = await this.attempt(samples, time, [...settled.keys()], options.check ?? false);
-      if (outcome.kind === "done") {
-        for (const [i, failure] of settled) outcome.scores[i] = this.failed(samples[i], failure);
-        return outcome.violations ? { scores: outcome.scores, violations: outcome.violations } : { scores: outcome.scores };
-      }
-      const unsettled = samples.map((_, i) => i).filter((i) => !settled.has(i));
-      if (outcome.index >= 0 && !settled.has(outcome.index)) settled.set(outcome.index, outcome.failure);
-      else for (const i of unsettled) settled.set(i, outcome.failure); // could not tell which sample: fail the rest
+      const batch = ++this.batchCounter;
+      const outcome = await this.attempt(batch, message(batch, [...settled]));
+      if (outcome.kind === "done") return outcome.message;
       await this.spawn();
-      if (restarts + 1 >= this.limits.maxRestartsPerBatch || settled.size === samples.length) {
-        const giveUp: RewardFailure = { kind: outcome.failure.kind, message: `not scored: the schedule failed ${restarts + 1} times in this batch (last: ${outcome.failure.message})` };
-        return { scores: samples.map((s, i) => this.failed(s, settled.get(i) ?? giveUp)) };
-      }
+      const tied = outcome.index >= 0 && !settled.has(outcome.index);
+      if (tied) settled.set(outcome.index, outcome.failure);
+      if (tied && settled.size < size && restarts + 1 < this.limits.maxRestartsPerBatch) continue;
+      // Give up on the batch: every sample still open gets the failure; the worker only writes the records.
+      const rest: RewardFailure = tied ? { kind: outcome.failure.kind, message: `not scored: the schedule failed ${restarts + 1} times in this batch (last: ${outcome.failure.message})` } : outcome.failure;
+      const finalBatch = ++this.batchCounter;
+      const final = await this.attempt(finalBatch, message(finalBatch, [...settled], rest));
+      if (final.kind === "done") return final.message;
+      throw new Error(`the reward worker keeps failing: ${final.failure.message}`);
     }
   }
 
-  private failed(sample: unknown, failure: RewardFailure): RewardScore {
-    const id = (sample as { id?: unknown } | null)?.id;
-    return failedScore(typeof id === "string" || typeof id === "number" ? { id: String(id) } : {}, this.version, failure);
+  /** Sends one message and waits for the answer of its kind. */
+  private exchange(message: ToWorker, type: FromWorker["type"]): Promise<FromWorker> {
+    return new Promise((resolve) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.type !== type) return;
+        this.worker.off("message", onMessage);
+        resolve(m);
+      };
+      this.worker.on("message", onMessage);
+      this.worker.postMessage(message);
+    });
   }
 
-  private attempt(samples: unknown[], time: TrainingTime, skip: number[], check: boolean): Promise<Outcome> {
-    const batch = ++this.batchCounter;
+  private attempt(batch: number, message: ToWorker): Promise<Outcome> {
     const progress = new Int32Array(this.progress);
     Atomics.store(progress, 0, -1);
     return new Promise<Outcome>((resolve) => {
@@ -158,9 +200,9 @@ export class ScheduleRunner {
         resolve({ kind: "died", index, failure: { kind: "timeout", message: `the reward took longer than the batch time limit of ${this.limits.batchTimeoutMs} ms on this sample (an endless loop?)` } });
       }, this.limits.batchTimeoutMs);
       const onMessage = (m: FromWorker) => {
-        if (m.type !== "scored" || m.batch !== batch) return;
+        if (!("batch" in m) || m.batch !== batch) return;
         cleanup();
-        resolve(m.violations ? { kind: "done", scores: m.scores, violations: m.violations } : { kind: "done", scores: m.scores });
+        resolve({ kind: "done", message: m });
       };
       const onError = (err: Error & { code?: string }) => {
         const index = Atomics.load(progress, 0);
@@ -188,21 +230,7 @@ export class ScheduleRunner {
       this.worker.on("message", onMessage);
       this.worker.on("error", onError);
       this.worker.on("exit", onExit);
-      const message: ToWorker = { type: "score", batch, samples, time, version: this.version, skip, check };
       this.worker.postMessage(message);
-    });
-  }
-
-  /** The components' weights at the given times, for plotting a schedule. */
-  async weights(times: TrainingTime[]): Promise<{ time: TrainingTime; weights: { [name: string]: number } }[]> {
-    return new Promise((resolve) => {
-      const onMessage = (m: FromWorker) => {
-        if (m.type !== "weights") return;
-        this.worker.off("message", onMessage);
-        resolve(m.rows);
-      };
-      this.worker.on("message", onMessage);
-      this.worker.postMessage({ type: "weights", times } satisfies ToWorker);
     });
   }
 

@@ -8,12 +8,13 @@ import Module from "node:module";
 import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import * as publicApi from "../index";
-import { at, isSchedule, type RewardSample, type AnySchedule, type TrainingTime } from "../api";
+import { at, isSchedule, trainingTime, type AnySchedule, type TrainingTime } from "../api";
 import { makePreset } from "../presets";
-import { scoreSample, failedScore, type RewardScore } from "../score";
-import { toRewardSample } from "../samples";
-import type { PyValue } from "../pyjson";
-import type { ToWorker, FromWorker, ComponentInfo, RangeViolation } from "./messages";
+import { scoreSample, failedScore, type RewardFailure, type RewardScore } from "../score";
+import { readTime, toRewardSample } from "../samples";
+import { parsePyJson, type PyValue } from "../pyjson";
+import { stringifyLine } from "../wire";
+import type { ToWorker, FromWorker, ComponentInfo, RangeViolation, Settled } from "./messages";
 
 const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
 let schedule: AnySchedule | null = null;
@@ -80,28 +81,76 @@ function rangeViolations(s: AnySchedule, scores: RewardScore[], t: TrainingTime)
   return out;
 }
 
-function score(message: Extract<ToWorker, { type: "score" }>): void {
-  const s = schedule;
-  if (!s) {
-    post({ type: "scored", batch: message.batch, scores: [], error: "no schedule is loaded" });
-    return;
-  }
-  const scores: RewardScore[] = new Array(message.samples.length);
-  const skip = new Set(message.skip ?? []);
-  for (let i = 0; i < message.samples.length; i++) {
+/** Scores samples in order, writing the running index to shared memory; settled samples keep their failure. */
+function scoreSamples(s: AnySchedule, samples: unknown[], time: TrainingTime, version: string, settled: Settled, rest?: RewardFailure): RewardScore[] {
+  const known = new Map(settled);
+  const scores: RewardScore[] = new Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
     Atomics.store(progress, 0, i);
-    if (skip.has(i)) continue; // settled by the host (a sample that hung or crashed an earlier worker)
-    const sample = toRewardSample(message.samples[i] as PyValue);
-    if (typeof sample === "string") {
-      const raw = message.samples[i] as { id?: unknown };
-      scores[i] = failedScore(typeof raw?.id === "string" || typeof raw?.id === "number" ? { id: String(raw.id) } : {}, message.version, { kind: "bad_input", message: `sample ${i + 1}: ${sample}` });
+    const raw = samples[i] as { id?: unknown } | null;
+    const id = typeof raw?.id === "string" || typeof raw?.id === "number" ? { id: String(raw.id) } : {};
+    const failure = known.get(i) ?? rest;
+    if (failure) {
+      scores[i] = failedScore(id, version, failure);
       continue;
     }
-    scores[i] = scoreSample(s, sample as RewardSample, message.time, message.version);
+    const sample = toRewardSample(samples[i] as PyValue);
+    scores[i] = typeof sample === "string" ? failedScore(id, version, { kind: "bad_input", message: `sample ${i + 1}: ${sample}` }) : scoreSample(s, sample, time, version);
   }
   Atomics.store(progress, 0, -1);
-  const violations = message.check ? rangeViolations(s, scores.filter(Boolean), message.time) : undefined;
+  return scores;
+}
+
+function score(message: Extract<ToWorker, { type: "score" }>): void {
+  const s = schedule;
+  if (!s) return post({ type: "scored", batch: message.batch, scores: [], error: "no schedule is loaded" });
+  const scores = scoreSamples(s, message.samples, message.time, message.version, message.settled, message.rest);
+  const violations = message.check ? rangeViolations(s, scores, message.time) : undefined;
   post({ type: "scored", batch: message.batch, scores, ...(violations ? { violations } : {}) });
+}
+
+// What a new version is checked on before the host switches to it: a spread of recently scored samples.
+const RECENT = 16;
+let recent: unknown[] = [];
+let recentTime: TrainingTime = trainingTime();
+
+function remember(samples: unknown[], scores: RewardScore[], time: TrainingTime): void {
+  const stride = Math.max(1, Math.floor(samples.length / RECENT));
+  const picked: unknown[] = [];
+  for (let i = 0; i < samples.length && picked.length < RECENT; i += stride) if (!scores[i]?.failure) picked.push(samples[i]);
+  if (picked.length > 0) {
+    recent = picked;
+    recentTime = time;
+  }
+}
+
+function replyText(id: unknown, body: string): string {
+  return `{"id":${stringifyLine(id ?? null)},${body}}`;
+}
+
+function request(message: Extract<ToWorker, { type: "request" }>): void {
+  const where = `request line ${message.lineNumber}`;
+  const error = (id: unknown, code: string, text: string) => post({ type: "reply", batch: message.batch, text: replyText(id, `"error":${stringifyLine({ code, message: `${where}: ${text}` })}`) });
+  let parsed: PyValue;
+  try {
+    parsed = parsePyJson(message.line);
+  } catch (err) {
+    return error(null, "bad_request", (err as Error).message);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return error(null, "bad_request", "a request must be a JSON object");
+  const { id = null, method, params = {} } = parsed as { id?: PyValue; method?: PyValue; params?: PyValue };
+  if (params === null || typeof params !== "object" || Array.isArray(params)) return error(id, "bad_request", "params must be an object");
+  if (method !== "score") {
+    return post({ type: "control", batch: message.batch, request: { id, method: typeof method === "string" ? method : String(method), params: params as { [key: string]: unknown } } });
+  }
+  const p = params as { samples?: PyValue; step?: unknown; progress?: unknown; epoch?: unknown; total_steps?: unknown };
+  if (!Array.isArray(p.samples)) return error(id, "bad_request", "params.samples must be a list of samples");
+  const time = readTime(p, trainingTime());
+  if (typeof time === "string") return error(id, "bad_request", `params: ${time}`);
+  if (!schedule) return error(id, "no_schedule", "no schedule is loaded");
+  const scores = scoreSamples(schedule, p.samples, time, message.version, message.settled, message.rest);
+  remember(p.samples, scores, time);
+  post({ type: "reply", batch: message.batch, text: replyText(id, `"result":{"version":${JSON.stringify(message.version)},"scores":${stringifyLine(scores)}}`) });
 }
 
 function weights(message: Extract<ToWorker, { type: "weights" }>): void {
@@ -121,6 +170,10 @@ parentPort?.on("message", (message: ToWorker) => {
       return load(message);
     case "score":
       return score(message);
+    case "request":
+      return request(message);
+    case "recent":
+      return post({ type: "recent", samples: recent, time: recentTime });
     case "weights":
       return weights(message);
   }

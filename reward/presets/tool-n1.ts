@@ -11,12 +11,13 @@
 // lexico (v1), and the llama template's binary reward.
 
 import { defineSchedule, type Prepared, type RewardSample, type Schedule } from "../api";
-import { counter, countersEqual } from "../match";
+import { sameMultiset } from "../match";
 import { type ParseFailure, type ToolCall, isParseFailure, jsonFailure, missingTagFailure, tagBlocks, toToolCall } from "../parse";
-import { isPyFloatObject, parsePyJson, pyDumps, pyHashKey, pyTypeName, type PyValue } from "../pyjson";
+import { isPyFloatObject, parsePyJson, pyDumps, pyDumpsEqual, pyHashKey, pyTypeName, type PyValue } from "../pyjson";
 import { pyStrip } from "../pytext";
 import { explainCallMismatch } from "../explain";
 import { readOptions, type OptionSpec } from "./options";
+import { memoByGroundTruth } from "./truth-cache";
 
 export type ToolN1Variant = "binary" | "no_reason" | "partial_reason" | "funcname" | "lexico";
 
@@ -69,25 +70,46 @@ function validateFormat(result: PyValue[]): ParseFailure | null {
   return null;
 }
 
-function fullKey(item: { [k: string]: PyValue }): string {
-  return pyHashKey(item.name as PyValue) + "\u0000" + pyDumps(item.arguments as PyValue, true);
+/** The call's name as a Counter key; throws TypeError for an unhashable (list or dict) name, as Python does. */
+function nameKey(item: PyValue): string {
+  const name = (item as { [k: string]: PyValue }).name as PyValue;
+  return typeof name === "string" ? "s" + name : pyHashKey(name);
 }
 
+/**
+ * validate_result: 2 when the calls equal the truth as a multiset of (name, json.dumps(arguments,
+ * sort_keys=True)), 1 when only the names do, 0 otherwise (also when a name is unhashable: the code
+ * catches that TypeError). Pairs are found by equality, which is an equivalence, so a greedy search
+ * finds a full pairing whenever the multisets are equal.
+ */
 function validateResult(result: PyValue[], answer: PyValue[]): MatchLevel {
   if (result.length === 0 || answer.length === 0) return result.length === answer.length ? 2 : 0;
-  let predFull: string[];
-  let truthFull: string[];
+  let predNames: string[];
+  let truthNames: string[];
   try {
-    predFull = result.map((item) => fullKey(item as { [k: string]: PyValue }));
-    truthFull = answer.map((item) => fullKey(item as { [k: string]: PyValue }));
+    predNames = result.map(nameKey);
+    truthNames = answer.map(nameKey);
   } catch (err) {
-    if (err instanceof TypeError) return 0; // an unhashable name: the code catches TypeError and returns 0
+    if (err instanceof TypeError) return 0;
     throw err;
   }
-  if (predFull.length === truthFull.length && (predFull.length === 1 ? predFull[0] === truthFull[0] : countersEqual(counter(predFull), counter(truthFull)))) return 2;
-  const predNames = result.map((item) => pyHashKey((item as { [k: string]: PyValue }).name as PyValue));
-  const truthNames = answer.map((item) => pyHashKey((item as { [k: string]: PyValue }).name as PyValue));
-  return countersEqual(counter(predNames), counter(truthNames)) ? 1 : 0;
+  if (result.length !== answer.length) return 0;
+  const used = new Array<boolean>(answer.length).fill(false);
+  let full = true;
+  for (let i = 0; i < result.length && full; i++) {
+    const args = (result[i] as { [k: string]: PyValue }).arguments as PyValue;
+    let found = -1;
+    for (let j = 0; j < answer.length; j++) {
+      if (!used[j] && predNames[i] === truthNames[j] && pyDumpsEqual(args, (answer[j] as { [k: string]: PyValue }).arguments as PyValue)) {
+        found = j;
+        break;
+      }
+    }
+    if (found === -1) full = false;
+    else used[found] = true;
+  }
+  if (full) return 2;
+  return sameMultiset(predNames, truthNames) ? 1 : 0;
 }
 
 /** The ground truth as the code reads it: json.loads of the string (twice if it holds a string), items need name and arguments. */
@@ -104,8 +126,11 @@ function readTruth(groundTruth: unknown): PyValue[] {
   return answer;
 }
 
+// Read once per ground truth (a group's samples share it).
+const cachedTruth = memoByGroundTruth(readTruth);
+
 function prepareToolN1(sample: RewardSample, template: "qwen" | "llama"): ToolN1Prepared {
-  const truth = readTruth(sample.groundTruth);
+  const truth = cachedTruth(sample.groundTruth);
   let text = sample.completion;
   const marker = template === "llama" ? LLAMA_MARKER : QWEN_MARKER;
   const at = text.lastIndexOf(marker);

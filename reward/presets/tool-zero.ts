@@ -18,6 +18,7 @@ import { astMatchCalls, callTokens, tokenRecall, tokenize, type AstMatch } from 
 import { parseCompletion, parseGroundTruth, isParseFailure, tagBlocks, type ParsedCompletion, type ToolCall } from "../parse";
 import { pyCount } from "../pytext";
 import { readOptions, type OptionSpec } from "./options";
+import { memoByGroundTruth } from "./truth-cache";
 
 export interface ToolZeroOptions {
   steepness: number;
@@ -52,9 +53,14 @@ export function toolZeroClock(t: TrainingTime, unit: ToolZeroOptions["unit"]): n
   return unit === "epoch" ? t.epoch : unit === "percent" ? 100 * t.progress : t.step;
 }
 
-function prepareToolZero(sample: RewardSample, opts: ToolZeroOptions): ToolZeroPrepared {
-  const truth = parseGroundTruth(sample.groundTruth);
+const readTruth = memoByGroundTruth((groundTruth): ToolCall[] => {
+  const truth = parseGroundTruth(groundTruth);
   if (isParseFailure(truth)) throw new Error(`the ground truth could not be read: ${truth.message}`);
+  return truth;
+});
+
+function prepareToolZero(sample: RewardSample, opts: ToolZeroOptions): ToolZeroPrepared {
+  const truth = readTruth(sample.groundTruth);
   const parsed = parseCompletion(sample.completion, { callTag: opts.answer_tag });
   const blocks = tagBlocks(parsed.text, opts.answer_tag);
   const answer = blocks.length ? (blocks[blocks.length - 1] as { content: string }).content : null;

@@ -13,10 +13,11 @@
 import { defineSchedule, type Prepared, type RewardSample, type Schedule, type TrainingTime } from "../api";
 import { counter } from "../match";
 import { type ParseFailure, type ToolCall, jsonFailure, toToolCall, isParseFailure } from "../parse";
-import { isPyFloatObject, parsePyJson, PyJsonError, pyDumps, pyEquals, pyHashKey, pyTypeName, type PyValue } from "../pyjson";
+import { isPyFloatObject, parsePyJson, pyDumps, pyEquals, pyHashKey, pyTypeName, type PyValue } from "../pyjson";
 import { pyCount, pyRound2, pySplitWhitespace, pyStrip } from "../pytext";
 import { explainCallMismatch } from "../explain";
 import { readOptions, type OptionSpec } from "./options";
+import { memoByGroundTruth } from "./truth-cache";
 
 export interface ToolRLOptions {
   template: "qwen" | "llama";
@@ -171,9 +172,35 @@ function firstSegment(s: string, open: string, close: string): string {
   return c === -1 ? segment : segment.slice(0, c);
 }
 
-function jsonLines(block: string): PyValue[] {
-  return block.split("\n").map((line) => parsePyJson(line));
+class JsonLineError extends Error {
+  constructor(readonly line: number, override readonly cause: unknown) {
+    super((cause as Error).message);
+  }
 }
+
+/** One JSON value per line, as the code's `[json.loads(l) for l in block.split("\n")]`. */
+function jsonLines(block: string): PyValue[] {
+  const lines = block.split("\n");
+  const out: PyValue[] = new Array(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    try {
+      out[i] = parsePyJson(lines[i] as string);
+    } catch (err) {
+      throw new JsonLineError(i + 1, err);
+    }
+  }
+  return out;
+}
+
+/** The calls in the ground truth's first <tool_call> block, one JSON object per line; read once per ground truth. */
+const readTruthCalls = memoByGroundTruth((truthText) => {
+  try {
+    return jsonLines(pyStrip(firstSegment(truthText as string, "<tool_call>", "</tool_call>")));
+  } catch (err) {
+    const detail = err instanceof JsonLineError ? `line ${err.line}: ${(err.cause as Error).message}` : (err as Error).message;
+    throw new Error(`the ground truth's <tool_call> block is not JSON Lines: ${detail}`);
+  }
+});
 
 export interface ToolRLPrepared extends Prepared {
   response: string;
@@ -214,13 +241,7 @@ function prepareToolRL(sample: RewardSample, opts: ToolRLOptions): ToolRLPrepare
   const truthText = truthString(sample.groundTruth);
   const truthHasCall = truthText.includes("<tool_call>");
   let gtTools: PyValue[] | null = null;
-  if (truthHasCall) {
-    try {
-      gtTools = jsonLines(pyStrip(firstSegment(truthText, "<tool_call>", "</tool_call>")));
-    } catch (err) {
-      throw new Error(`the ground truth's <tool_call> block is not JSON Lines: ${(err as Error).message}`);
-    }
-  }
+  if (truthHasCall) gtTools = readTruthCalls(truthText);
   const out: ToolRLPrepared = {
     sample, response, truthText, truthHasCall, truthHasResponse: truthText.includes("<response>"), gtTools, pdTools: null, calls: null, parseFailure: null,
   };
@@ -235,21 +256,10 @@ function prepareToolRL(sample: RewardSample, opts: ToolRLOptions): ToolRLPrepare
     try {
       out.pdTools = jsonLines(block);
     } catch (err) {
-      const failure = jsonFailure(err);
-      if (err instanceof PyJsonError) {
-        // Report the position within the block: which line of the JSON Lines failed.
-        const lines = block.split("\n");
-        const bad = lines.findIndex((l) => {
-          try {
-            parsePyJson(l);
-            return false;
-          } catch {
-            return true;
-          }
-        });
-        failure.message = `line ${bad + 1} of the tool call is not a JSON object on one line: ${err.message}`;
-        if (failure.position) failure.position.line = bad + 1;
-      }
+      const lineError = err as JsonLineError;
+      const failure = jsonFailure(lineError.cause);
+      failure.message = `line ${lineError.line} of the tool call is not a JSON object on one line: ${(lineError.cause as Error).message}`;
+      if (failure.position) failure.position.line = lineError.line;
       out.parseFailure = failure;
     }
     if (out.pdTools) {

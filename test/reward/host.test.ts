@@ -197,6 +197,24 @@ describe("reward host process", () => {
     assert.equal(await host.close(), 0);
   });
 
+  it("answers a batch with a hung sample and a memory-hungry one, and goes on serving", async () => {
+    const looping = new HostProcess(["--schedule", path.join(SCHEDULES, "loops.ts"), "--batch-timeout-ms", "400"]);
+    await looping.next((m) => m.event === "ready");
+    const reply = await looping.request(1, "score", { samples: [ok("a"), bad("b"), ok("c")] });
+    const scores = (reply.result as { scores: { id: string; total: number | null; failure: { kind: string } | null }[] }).scores;
+    assert.deepEqual(scores.map((s) => [s.id, s.total, s.failure?.kind ?? null]), [["a", 1, null], ["b", null, "timeout"], ["c", 1, null]]);
+    const after = await looping.request(2, "score", { samples: [ok("d")] });
+    assert.equal((after.result as { scores: { total: number }[] }).scores[0]?.total, 1);
+    assert.equal(await looping.close(), 0);
+
+    const hungry = new HostProcess(["--schedule", path.join(SCHEDULES, "hungry.ts"), "--memory-mb", "64"]);
+    await hungry.next((m) => m.event === "ready");
+    const oom = await hungry.request(1, "score", { samples: [bad("x"), ok("y")] });
+    const oomScores = (oom.result as { scores: { total: number | null; failure: { kind: string } | null }[] }).scores;
+    assert.deepEqual(oomScores.map((s) => s.failure?.kind ?? s.total), ["out_of_memory", 1]);
+    assert.equal(await hungry.close(), 0);
+  });
+
   it("exits with a clear error when the schedule does not compile and it is not watching", async () => {
     const host = new HostProcess(["--schedule", path.join(SCHEDULES, "broken.ts")]);
     const failed = await host.next((m) => m.event === "load_failed");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isPyFloat, isPyFloatObject, parsePyJson, PyJsonError, pyDumps, pyEquals, pyFloatRepr, pyHashKey, toPlain } from "../../reward/pyjson";
+import { isPyFloat, isPyFloatObject, parsePyJson, PyJsonError, pyCanonical, pyDumps, pyDumpsEqual, pyEquals, pyFloatRepr, pyHashKey, toPlain } from "../../reward/pyjson";
 import { pyCount, pyRound2, pySplitWhitespace, pyStrip } from "../../reward/pytext";
 
 describe("parsePyJson reads JSON as Python's json.loads", () => {
@@ -66,6 +66,20 @@ describe("pyDumps writes what json.dumps writes", () => {
   it("distinguishes 5, 5.0 and \"5\", as Tool-N1's comparison does", () => {
     const [a, b, c] = ["5", "5.0", '"5"'].map((t) => pyDumps(parsePyJson(t)));
     assert.equal(new Set([a, b, c]).size, 3);
+  });
+});
+
+describe("exact comparison agrees with comparing json.dumps texts", () => {
+  const texts = ["1", "1.0", "-0.0", "0.0", "0", "true", "1e2", "100", "100.0", '"1"', "null", "NaN", "[1, 2]", "[2, 1]", "[1.0, 2]", '{"a": 1, "b": [true]}', '{"b": [true], "a": 1}', '{"a": 1}', '{"a": 1.0, "b": [true]}', "12345678901234567890", "12345678901234567890.0", '{"a": {"b": null}}', '{"a": {"b": false}}'];
+  const values = texts.map((t) => parsePyJson(t));
+  it("pyDumpsEqual and pyCanonical decide equality exactly as pyDumps(…, sort_keys) does", () => {
+    for (const a of values) {
+      for (const b of values) {
+        const want = pyDumps(a, true) === pyDumps(b, true);
+        assert.equal(pyDumpsEqual(a, b), want, `${pyDumps(a)} vs ${pyDumps(b)}`);
+        assert.equal(pyCanonical(a) === pyCanonical(b), want, `${pyDumps(a)} vs ${pyDumps(b)}`);
+      }
+    }
   });
 });
 

@@ -1,0 +1,128 @@
+// Completions scored per second for each preset: in-process on one core, and through the reward host
+// (a separate process, JSON Lines, batches of 1,024, requests pipelined as the engine sends them).
+//   npm run bench            (add -- --samples N to change the workload)
+import { spawn } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { trainingTime, type RewardSample } from "../reward/api";
+import { makePreset, presetNames } from "../reward/presets";
+import { scoreSample } from "../reward/score";
+import { presetVersion } from "../reward/version";
+
+const { values } = parseArgs({ options: { samples: { type: "string", default: "51200" }, repeats: { type: "string", default: "5" } } });
+const N = Number(values.samples);
+const REPEATS = Number(values.repeats);
+const BATCH = 1024;
+// Runs from dist/bench/ (built by `npm run bench`), so the CLI is one folder up.
+const CLI = path.resolve(__dirname, "..", "cli.cjs");
+
+// A workload like a run's middle: most completions well formed, a spread of the usual mistakes.
+const TRUTHS = [
+  [{ name: "get_time", arguments: { timezone: "Europe/Berlin" } }],
+  [{ name: "add_todo", arguments: { title: "Buy milk", priority: 3 } }],
+  [{ name: "play_song", arguments: { artist: "Nina Simone", shuffle: true } }, { name: "set_volume", arguments: { level: 40 } }],
+  [{ name: "book_table", arguments: { restaurant: "Luigi's", people: 4, time: "19:30", notes: "window seat if possible" } }],
+];
+const THINK = "<think>The user asks for this; the matching tool takes these arguments, so I will call it.</think>\n";
+
+function completionFor(preset: string, truth: { name: string; arguments: object }[], i: number): string {
+  const kind = i % 10; // 0-5 right, 6 wrong value, 7 missing think, 8 bad JSON, 9 no call
+  const calls = kind === 6 ? truth.map((c, j) => (j === 0 ? { ...c, arguments: { ...c.arguments, extra: 1 } } : c)) : truth;
+  const head = kind === 7 ? "" : THINK;
+  if (kind === 9) return THINK + "I am not sure which tool to use.";
+  const body = preset === "toolrl" ? calls.map((c) => JSON.stringify({ name: c.name, parameters: c.arguments })).join("\n") : JSON.stringify(calls);
+  return `${head}<tool_call>\n${kind === 8 ? body.slice(0, -3) : body}\n</tool_call>`;
+}
+
+// Each group of G = 8 completions shares one ground truth, as a GRPO batch does; ground truths are sent
+// as JSON text, as the papers' reward functions receive them.
+const GROUP = 8;
+
+function truthFor(group: number): { name: string; arguments: { [k: string]: unknown } }[] {
+  const base = TRUTHS[group % TRUTHS.length] as { name: string; arguments: { [k: string]: unknown } }[];
+  return base.map((c, j) => (j === 0 ? { ...c, arguments: { ...c.arguments, ref: `r${group}` } } : c));
+}
+
+function workload(preset: string): { wire: object[]; samples: RewardSample[] } {
+  const wire: object[] = [];
+  for (let i = 0; i < N; i++) {
+    const group = Math.floor(i / GROUP);
+    const truth = truthFor(group);
+    const groundTruth = preset === "toolrl" ? `<think>p</think>\n<tool_call>\n${truth.map((c) => JSON.stringify({ name: c.name, parameters: c.arguments })).join("\n")}\n</tool_call>` : JSON.stringify(truth);
+    wire.push({ id: `s${i}`, completion: completionFor(preset, truth, i % GROUP + group), ground_truth: groundTruth });
+  }
+  // In-process scoring gets the same samples the host would receive.
+  const samples = wire.map((w) => {
+    const x = w as { id: string; completion: string; ground_truth: unknown };
+    return { id: x.id, completion: x.completion, groundTruth: x.ground_truth };
+  });
+  return { wire, samples };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function inProcess(preset: string, samples: RewardSample[]): number {
+  const schedule = makePreset(preset);
+  const version = presetVersion(preset, schedule.options);
+  const rates: number[] = [];
+  for (let r = 0; r < REPEATS + 2; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < samples.length; i += BATCH) {
+      const time = trainingTime({ step: i / BATCH });
+      for (let j = i; j < Math.min(i + BATCH, samples.length); j++) scoreSample(schedule, samples[j] as RewardSample, time, version);
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r > 1) rates.push(samples.length / seconds); // the first two runs warm the JIT
+  }
+  return median(rates);
+}
+
+async function throughHost(preset: string, wire: object[]): Promise<number> {
+  const lines: string[] = [];
+  for (let i = 0; i < wire.length; i += BATCH) lines.push(JSON.stringify({ id: i / BATCH, method: "score", params: { step: i / BATCH, samples: wire.slice(i, i + BATCH) } }) + "\n");
+  const child = spawn(process.execPath, [CLI, "host", "--preset", preset], { stdio: ["pipe", "pipe", "inherit"] });
+  const replies: ((line: string) => void)[] = [];
+  let buffer = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    buffer += chunk;
+    for (let i = buffer.indexOf("\n"); i !== -1; i = buffer.indexOf("\n")) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      replies.shift()?.(line);
+    }
+  });
+  const nextLine = () => new Promise<string>((resolve) => replies.push(resolve));
+  await nextLine(); // ready
+  const rates: number[] = [];
+  for (let r = 0; r < REPEATS + 1; r++) {
+    const done = lines.map(() => nextLine());
+    const t0 = process.hrtime.bigint();
+    for (const line of lines) child.stdin.write(line);
+    const results = await Promise.all(done);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (!results.every((l) => l.startsWith('{"id":'))) throw new Error(`unexpected reply: ${results.find((l) => !l.startsWith('{"id":'))?.slice(0, 200)}`);
+    if (r > 0) rates.push(wire.length / seconds);
+  }
+  child.stdin.end();
+  return median(rates);
+}
+
+async function main(): Promise<void> {
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  console.log(`Reward throughput: ${N} completions per run, median of ${REPEATS} runs after warm-up runs; batches of ${BATCH}.`);
+  console.log(`Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}.\n`);
+  console.log("| preset | in-process (completions/s) | through the host (completions/s) | host overhead |");
+  console.log("|---|---:|---:|---:|");
+  for (const preset of presetNames()) {
+    const { wire, samples } = workload(preset);
+    const local = inProcess(preset, samples);
+    const hosted = await throughHost(preset, wire);
+    console.log(`| ${preset} | ${Math.round(local).toLocaleString("en")} | ${Math.round(hosted).toLocaleString("en")} | ${(((local - hosted) / local) * 100).toFixed(1)} % |`);
+  }
+}
+
+void main();
