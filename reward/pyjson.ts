@@ -74,52 +74,122 @@ export function toPlain(value: PyValue): unknown {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-const MAX_SAFE_DIGITS = 15; // digit runs this long or shorter are exact as doubles
+const MAX_SAFE_DIGITS = 15; // integer literals this long or shorter are exact as doubles
 
 /**
- * Finds whether `text` holds a number token that JSON.parse would read differently from Python:
- * a float literal (`.`, exponent), a NaN/Infinity literal, or an integer too long for a double.
- * Strings are skipped with indexOf, so typical payloads cost little.
+ * Finds the number tokens that JSON.parse would read differently from Python: float literals with an
+ * integral or infinite value (40.0, 1e2, 1e400), integers too long for a double, and NaN/Infinity.
+ * Returns their [start, end) offsets, flat, or null when the text has a token neither reader accepts.
+ * Strings are skipped with one regular-expression match each, so typical payloads cost little.
  */
-function needsPythonReader(text: string): boolean {
+// A JSON string literal, escapes included (the "unrolled loop" form, fastest in V8).
+const STRING_RE = /"[^"\\]*(?:\\.[^"\\]*)*"/y;
+
+function ambiguousNumbers(text: string): number[] | null {
   const n = text.length;
-  let digits = 0;
+  const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
-      digits = 0;
-      let j = text.indexOf('"', i + 1);
-      while (j !== -1) {
-        let backslashes = 0;
-        for (let k = j - 1; text.charCodeAt(k) === 92; k--) backslashes++;
-        if ((backslashes & 1) === 0) break;
-        j = text.indexOf('"', j + 1);
+      STRING_RE.lastIndex = i;
+      if (!STRING_RE.test(text)) return null; // unterminated: let the full reader report it
+      i = STRING_RE.lastIndex - 1;
+      continue;
+    }
+    if (c === 78 /* N */ || c === 73 /* I */ || (c === 45 /* - */ && text.charCodeAt(i + 1) === 73)) {
+      const word = c === 78 ? "NaN" : c === 73 ? "Infinity" : "-Infinity";
+      if (!text.startsWith(word, i)) return null;
+      out.push(i, i + word.length);
+      i += word.length - 1;
+      continue;
+    }
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      let j = i + 1;
+      let isFloat = false;
+      for (; j < n; j++) {
+        const d = text.charCodeAt(j);
+        if (d >= 48 && d <= 57) continue;
+        if (d === 46 || d === 101 || d === 69 || d === 43 || d === 45) {
+          isFloat = true;
+          continue;
+        }
+        break;
       }
-      if (j === -1) return true; // unterminated: let the full reader report it
-      i = j;
-      continue;
+      if (isFloat) {
+        const v = Number(text.slice(i, j));
+        if (Number.isNaN(v)) return null;
+        if (Number.isInteger(v) || !Number.isFinite(v)) out.push(i, j);
+      } else if (j - i - (c === 45 ? 1 : 0) > MAX_SAFE_DIGITS) out.push(i, j);
+      i = j - 1;
     }
-    if (c >= 48 && c <= 57) {
-      if (++digits > MAX_SAFE_DIGITS) return true;
-      continue;
-    }
-    if (c === 46 /* . */ || c === 78 /* N */ || c === 73 /* I */) return true;
-    if ((c === 101 || c === 69) /* e E */ && digits > 0) return true;
-    digits = 0;
   }
-  return false;
+  return out;
 }
 
-/** Parses JSON text the way Python's `json.loads` does. Throws PyJsonError with Python's message and position. */
+/** The value of a number literal as the full reader gives it. */
+function numberValue(token: string): PyValue {
+  if (token === "NaN") return pyFloat(NaN);
+  if (token === "Infinity") return pyFloat(Infinity);
+  if (token === "-Infinity") return pyFloat(-Infinity);
+  if (!/[.eE]/.test(token)) {
+    const big = BigInt(token);
+    if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) return big;
+    return Number(big);
+  }
+  return pyFloat(Number(token));
+}
+
+// A sentinel as JSON text (escaped: JSON strings cannot hold raw control characters) and as the string it reads as.
+const SENTINEL_JSON = "\\u0001rs-num:";
+const SENTINEL = "\u0001rs-num:";
+
+/** Puts the numbers back where sentinels stand; counts them so a look-alike string cannot pass for one. */
+function revive(value: unknown, found: { n: number }): PyValue {
+  if (typeof value === "string") {
+    if (value.startsWith(SENTINEL)) {
+      found.n++;
+      return numberValue(value.slice(SENTINEL.length));
+    }
+    return value;
+  }
+  if (value === null || typeof value !== "object") return value as PyValue;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = revive(value[i], found);
+    return value;
+  }
+  const obj = value as { [k: string]: unknown };
+  for (const k in obj) obj[k] = revive(obj[k], found);
+  return obj as PyValue;
+}
+
+/**
+ * Parses JSON text the way Python's `json.loads` does. Throws PyJsonError with Python's message and position.
+ * Text without ambiguous numbers goes to JSON.parse as it is; ambiguous number tokens are swapped for
+ * sentinel strings first and read back after; anything else goes to the full reader.
+ */
 export function parsePyJson(text: string): PyValue {
   // Malformed JSON is expected here (model output): skip capturing stack traces for it, which costs
   // more than the parse.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    if (!needsPythonReader(text)) {
+    const ambiguous = ambiguousNumbers(text);
+    if (ambiguous !== null) {
       try {
-        return JSON.parse(text) as PyValue;
+        if (ambiguous.length === 0) return JSON.parse(text) as PyValue;
+        let rewritten = "";
+        let from = 0;
+        for (let k = 0; k < ambiguous.length; k += 2) {
+          const start = ambiguous[k] as number;
+          const end = ambiguous[k + 1] as number;
+          rewritten += text.slice(from, start) + '"' + SENTINEL_JSON + text.slice(start, end) + '"';
+          from = end;
+        }
+        rewritten += text.slice(from);
+        const found = { n: 0 };
+        const value = revive(JSON.parse(rewritten), found);
+        if (found.n === ambiguous.length / 2) return value;
+        // A string of the input looked like a sentinel: read the text the slow, certain way.
       } catch {
         // fall through: the full reader produces Python's error message and position
       }
@@ -128,6 +198,11 @@ export function parsePyJson(text: string): PyValue {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/** The full reader alone (no fast path): the reference the fast path is tested against. */
+export function parsePyJsonFully(text: string): PyValue {
+  return new Reader(text).readDocument();
 }
 
 const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;

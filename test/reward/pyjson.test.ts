@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isPyFloat, isPyFloatObject, parsePyJson, PyJsonError, pyCanonical, pyDumps, pyDumpsEqual, pyEquals, pyFloatRepr, pyHashKey, toPlain } from "../../reward/pyjson";
+import { isPyFloat, isPyFloatObject, parsePyJson, parsePyJsonFully, PyJsonError, pyCanonical, pyDumps, pyDumpsEqual, pyEquals, pyFloatRepr, pyHashKey, toPlain } from "../../reward/pyjson";
 import { pyCount, pyRound2, pySplitWhitespace, pyStrip } from "../../reward/pytext";
 
 describe("parsePyJson reads JSON as Python's json.loads", () => {
@@ -122,5 +122,34 @@ describe("Python string helpers", () => {
     assert.equal(pyRound2(64 / 512), 0.12);
     assert.equal(pyRound2(-0.125), -0.12);
     assert.equal(pyRound2(0.126), 0.13);
+  });
+});
+
+describe("the fast path and the full reader agree", () => {
+  // Each text is read by parsePyJson (JSON.parse, with sentinels for ambiguous numbers) and by the full reader alone.
+  const texts = [
+    '{"step": 3, "progress": 0.5, "samples": [{"gt": [{"a": 40.0, "b": 1e2, "c": 2.5, "d": -0.0, "e": 12345678901234567890}]}]}',
+    '[NaN, Infinity, -Infinity, 1e400, -1e400, 0.0, 1.0e-2, 10E-1]',
+    '{"s": "\\u0001rs-num:40.0", "n": 40.0}',
+    '{"s": "looks like 40.0 and NaN", "t": "\\"quoted\\" 1.0"}',
+    "[1, 2, -3, 123456789012345, 1234567890123456, -9007199254740993]",
+  ];
+  for (const text of texts) {
+    it(text.slice(0, 60), () => {
+      const fast = parsePyJson(text);
+      const full = parsePyJsonFully(text);
+      assert.equal(pyDumps(fast, true), pyDumps(full, true));
+      assert.deepEqual(fast, full);
+    });
+  }
+  it("keeps a string that looks like a sentinel a string", () => {
+    const v = parsePyJson('{"s": "\\u0001rs-num:40.0", "n": 40.0}') as Record<string, unknown>;
+    assert.equal(v.s, "\u0001rs-num:40.0");
+    assert.ok(isPyFloatObject(v.n));
+  });
+  it("reads integral floats, NaN and big integers in a large line exactly", () => {
+    const v = parsePyJson('{"progress": 0.0, "x": [40.0, 40, 2.5, NaN, 99999999999999999999]}') as { progress: unknown; x: unknown[] };
+    assert.ok(isPyFloatObject(v.progress));
+    assert.deepEqual(v.x.map((x) => pyDumps(x as never)), ["40.0", "40", "2.5", "NaN", "99999999999999999999"]);
   });
 });
