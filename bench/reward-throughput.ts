@@ -1,7 +1,8 @@
 // Completions scored per second for each preset: in-process on one core, and through the reward host
-// (a separate process, JSON Lines, batches of 1,024, requests pipelined as the engine sends them).
+// (a separate process, JSON Lines, batches of 1,024), with one worker and with two.
 //   npm run bench            (add -- --samples N to change the workload)
 import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -9,6 +10,9 @@ import { trainingTime, type RewardSample } from "../reward/api";
 import { makePreset, presetNames } from "../reward/presets";
 import { scoreSample } from "../reward/score";
 import { presetVersion } from "../reward/version";
+import { parsePyJson, type PyValue } from "../reward/pyjson";
+import { toRewardSample } from "../reward/samples";
+import { stringifyLine } from "../reward/wire";
 
 const { values } = parseArgs({ options: { samples: { type: "string", default: "51200" }, repeats: { type: "string", default: "5" } } });
 const N = Number(values.samples);
@@ -65,6 +69,27 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
+/** Scoring in this process, the batch read from and the scores written to JSON Lines text, as the host does. */
+function inProcessJson(preset: string, wire: object[]): number {
+  const schedule = makePreset(preset);
+  const version = presetVersion(preset, schedule.options);
+  const lines: string[] = [];
+  for (let i = 0; i < wire.length; i += BATCH) lines.push(JSON.stringify({ id: i / BATCH, method: "score", params: { step: i / BATCH, samples: wire.slice(i, i + BATCH) } }));
+  const rates: number[] = [];
+  for (let r = 0; r < REPEATS + 2; r++) {
+    const t0 = process.hrtime.bigint();
+    for (const line of lines) {
+      const request = parsePyJson(line) as { id: number; params: { step: number; samples: PyValue[] } };
+      const time = trainingTime({ step: request.params.step });
+      const scores = request.params.samples.map((w) => scoreSample(schedule, toRewardSample(w) as RewardSample, time, version));
+      stringifyLine({ id: request.id, result: { version, scores } });
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r > 1) rates.push(wire.length / seconds);
+  }
+  return median(rates);
+}
+
 function inProcess(preset: string, samples: RewardSample[]): number {
   const schedule = makePreset(preset);
   const version = presetVersion(preset, schedule.options);
@@ -81,33 +106,45 @@ function inProcess(preset: string, samples: RewardSample[]): number {
   return median(rates);
 }
 
-async function throughHost(preset: string, wire: object[]): Promise<number> {
+/**
+ * Completions per second through a host process. Requests come from a file and replies go to a file,
+ * so no client competes for the cores; the host runs once with the batches repeated R times and once
+ * with them repeated 2R times, and the difference is the time for R repetitions, warm, without
+ * start-up.
+ */
+async function throughHost(preset: string, wire: object[], workers: number): Promise<number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "rs-bench-"));
   const lines: string[] = [];
-  for (let i = 0; i < wire.length; i += BATCH) lines.push(JSON.stringify({ id: i / BATCH, method: "score", params: { step: i / BATCH, samples: wire.slice(i, i + BATCH) } }) + "\n");
-  const child = spawn(process.execPath, [CLI, "host", "--preset", preset], { stdio: ["pipe", "pipe", "inherit"] });
-  const replies: ((line: string) => void)[] = [];
-  let buffer = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    buffer += chunk;
-    for (let i = buffer.indexOf("\n"); i !== -1; i = buffer.indexOf("\n")) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      replies.shift()?.(line);
-    }
-  });
-  const nextLine = () => new Promise<string>((resolve) => replies.push(resolve));
-  await nextLine(); // ready
+  for (let i = 0; i < wire.length; i += BATCH) lines.push(JSON.stringify({ id: i / BATCH, method: "score", params: { step: i / BATCH, samples: wire.slice(i, i + BATCH) } }));
+  const requests = (times: number) => {
+    const file = path.join(dir, `requests-${times}.jsonl`);
+    writeFileSync(file, Array.from({ length: times }, () => lines.join("\n")).join("\n") + "\n");
+    return file;
+  };
+  const run = (file: string) =>
+    new Promise<number>((resolve, reject) => {
+      const input = openSync(file, "r");
+      const output = openSync(path.join(dir, "replies.jsonl"), "w");
+      const t0 = process.hrtime.bigint();
+      const child = spawn(process.execPath, [CLI, "host", "--preset", preset, "--workers", String(workers)], { stdio: [input, output, "inherit"] });
+      child.on("exit", (code) => {
+        closeSync(input);
+        closeSync(output);
+        if (code !== 0) return reject(new Error(`host exited with ${code}`));
+        resolve(Number(process.hrtime.bigint() - t0) / 1e9);
+      });
+    });
+  const short = requests(1);
+  const long = requests(1 + REPEATS);
   const rates: number[] = [];
-  for (let r = 0; r < REPEATS + 1; r++) {
-    const done = lines.map(() => nextLine());
-    const t0 = process.hrtime.bigint();
-    for (const line of lines) child.stdin.write(line);
-    const results = await Promise.all(done);
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (!results.every((l) => l.startsWith('{"id":'))) throw new Error(`unexpected reply: ${results.find((l) => !l.startsWith('{"id":'))?.slice(0, 200)}`);
-    if (r > 0) rates.push(wire.length / seconds);
+  for (let r = 0; r < 3; r++) {
+    const a = await run(short);
+    const b = await run(long);
+    rates.push((REPEATS * wire.length) / (b - a));
   }
-  child.stdin.end();
+  const replies = readFileSync(path.join(dir, "replies.jsonl"), "utf8").split("\n").filter(Boolean);
+  if (replies.length !== (1 + REPEATS) * lines.length + 1 || !replies.slice(1).every((l) => l.startsWith('{"id":'))) throw new Error(`unexpected replies from the host (${replies.length} lines)`);
+  rmSync(dir, { recursive: true, force: true });
   return median(rates);
 }
 
@@ -115,14 +152,18 @@ async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   console.log(`Reward throughput: ${N} completions per run, median of ${REPEATS} runs after warm-up runs; batches of ${BATCH}.`);
   console.log(`Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}.\n`);
-  console.log("| preset | in-process (completions/s) | through the host (completions/s) | host overhead |");
-  console.log("|---|---:|---:|---:|");
+  console.log("| preset | in-process, scoring only | in-process, JSON in and out | host, 1 worker | host, 2 workers |");
+  console.log("|---|---:|---:|---:|---:|");
+  const fmt = (x: number) => Math.round(x).toLocaleString("en");
   for (const preset of presetNames()) {
     const { wire, samples } = workload(preset);
     const local = inProcess(preset, samples);
-    const hosted = await throughHost(preset, wire);
-    console.log(`| ${preset} | ${Math.round(local).toLocaleString("en")} | ${Math.round(hosted).toLocaleString("en")} | ${(((local - hosted) / local) * 100).toFixed(1)} % |`);
+    const json = inProcessJson(preset, wire);
+    const one = await throughHost(preset, wire, 1);
+    const two = await throughHost(preset, wire, 2);
+    console.log(`| ${preset} | ${fmt(local)} | ${fmt(json)} | ${fmt(one)} | ${fmt(two)} |`);
   }
+  console.log("\nCompletions per second. In-process columns run on one core; the host runs as its own process (a reader thread and its workers).");
 }
 
 void main();

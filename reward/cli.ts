@@ -23,7 +23,7 @@ const USAGE = `rollout-studio — reward design for tool-calling RL
 Usage:
   rollout-studio score --preset NAME [--option key=value ...] [--step N] [--progress F] [--explain] < samples.jsonl
   rollout-studio score --schedule path/to/schedule.ts [--step N] [--explain] < samples.jsonl
-  rollout-studio host (--preset NAME [--option key=value ...] | --schedule FILE [--watch]) [--batch-timeout-ms N] [--memory-mb N]
+  rollout-studio host (--preset NAME [--option key=value ...] | --schedule FILE [--watch]) [--workers N] [--batch-timeout-ms N] [--memory-mb N]
   rollout-studio presets
   rollout-studio demo
 
@@ -178,6 +178,7 @@ async function host(argv: string[]): Promise<number> {
       watch: { type: "boolean", default: false },
       "batch-timeout-ms": { type: "string" },
       "memory-mb": { type: "string" },
+      workers: { type: "string" },
     },
     strict: true,
   });
@@ -187,7 +188,9 @@ async function host(argv: string[]): Promise<number> {
   const memory = numberFlag("memory-mb", values["memory-mb"]);
   if (timeout !== undefined) limits.batchTimeoutMs = timeout;
   if (memory !== undefined) limits.memoryMb = memory;
-  return runHost({ source, limits, watch: values.watch ?? false });
+  const workers = numberFlag("workers", values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a whole number of at least 1, got ${values.workers}`);
+  return runHost({ source, limits, watch: values.watch ?? false, ...(workers !== undefined ? { workers } : {}) });
 }
 
 function presets(): number {

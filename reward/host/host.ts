@@ -4,10 +4,14 @@
 // request; a version that fails to compile or fails the check is rejected and the last good one keeps
 // serving.
 //
-// Request lines go to the worker as text and score replies come back as text: parsing and writing
-// JSON there is cheaper than passing objects between threads.
+// Request lines go to the workers as text and score replies come back as text: parsing and writing
+// JSON there is cheaper than passing objects between threads. With several workers, each reads the
+// line and scores its contiguous share of the samples; the host joins the shares in order. The
+// engine waits while rewards are computed, so this uses cores that would otherwise idle. A schedule's
+// module-level state is per worker.
 
 import { watch, type FSWatcher } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
@@ -22,6 +26,8 @@ import { LoadError, ScheduleRunner, type RunnerLimits, type ScheduleSource } fro
 export interface HostOptions {
   source: ScheduleSource;
   limits?: Partial<RunnerLimits>;
+  /** Workers that share each batch (each scores a contiguous part). Defaults to the cores, up to 4. */
+  workers?: number;
   /** Reload the schedule file when it changes on disk. */
   watch?: boolean;
   input?: Readable;
@@ -42,16 +48,20 @@ export async function runHost(options: HostOptions): Promise<number> {
   const output = options.output ?? process.stdout;
   const send = (message: unknown) => output.write(stringifyLine(message) + "\n");
 
+  const workers = Math.max(1, Math.floor(options.workers ?? Math.min(4, os.availableParallelism())));
+  // All workers of the pool run the same version; `runner` is the first, which answers everything but scores.
+  let pool: ScheduleRunner[] = [];
   let runner: ScheduleRunner | null = null;
   let loadError: { message: string; errors?: unknown[] } | null = null;
   try {
-    runner = await ScheduleRunner.start(options.source, options.limits);
+    pool = await ScheduleRunner.startMany(options.source, options.limits ?? {}, workers);
+    runner = pool[0] as ScheduleRunner;
   } catch (err) {
     loadError = describeLoadError(err);
     send({ event: "load_failed", error: loadError });
     if (!(options.watch && options.source.kind === "file")) return 1;
   }
-  if (runner) send({ event: "ready", version: runner.version, schedule: runner.info });
+  if (runner) send({ event: "ready", version: runner.version, schedule: runner.info, workers });
 
   // Requests and reloads run one at a time, in order: a batch always finishes on the version it started with.
   let queue: Promise<unknown> = Promise.resolve();
@@ -62,19 +72,23 @@ export async function runHost(options: HostOptions): Promise<number> {
   };
 
   async function reload(reason: string): Promise<{ accepted: boolean; version: string | null; error?: unknown; unchanged?: boolean }> {
-    let candidate: ScheduleRunner;
+    let candidates: ScheduleRunner[];
     try {
-      candidate = await ScheduleRunner.start(options.source, options.limits);
+      candidates = await ScheduleRunner.startMany(options.source, options.limits ?? {}, workers);
     } catch (err) {
       const error = describeLoadError(err);
       send({ event: "reload_rejected", reason, error, version_kept: runner?.version ?? null });
       return { accepted: false, version: runner?.version ?? null, error };
     }
+    const candidate = candidates[0] as ScheduleRunner;
+    const discard = () => Promise.all(candidates.map((c) => c.close()));
     if (runner && candidate.version === runner.version) {
-      await candidate.close();
+      await discard();
       return { accepted: true, version: runner.version, unchanged: true };
     }
-    const recent = runner ? await runner.recent() : { samples: [], time: trainingTime() };
+    // Each worker remembers samples from its own share of recent batches.
+    const shares = await Promise.all(pool.map((r) => r.recent()));
+    const recent = { samples: shares.flatMap((share) => share.samples), time: shares.find((share) => share.samples.length > 0)?.time ?? trainingTime() };
     if (recent.samples.length > 0) {
       const { scores, violations } = await candidate.score(recent.samples, recent.time, { check: true });
       const problems = [
@@ -82,17 +96,18 @@ export async function runHost(options: HostOptions): Promise<number> {
         ...(violations ?? []).map((v) => v.message),
       ];
       if (problems.length > 0) {
-        await candidate.close();
+        await discard();
         const error = { message: `version ${candidate.version} failed its check on ${recent.samples.length} recent samples:\n${problems.slice(0, 10).join("\n")}`, problems };
         send({ event: "reload_rejected", reason, error, version_kept: runner?.version ?? null });
         return { accepted: false, version: runner?.version ?? null, error };
       }
     }
     const previous = runner?.version ?? null;
-    const old = runner;
+    const old = pool;
+    pool = candidates;
     runner = candidate;
     loadError = null;
-    if (old) await old.close();
+    await Promise.all(old.map((r) => r.close()));
     send({ event: "reloaded", reason, version: candidate.version, previous, schedule: candidate.info });
     return { accepted: true, version: candidate.version };
   }
@@ -165,12 +180,25 @@ export async function runHost(options: HostOptions): Promise<number> {
         const request = parseHere(line, lineNumber);
         return request ? control(request, lineNumber) : true;
       }
-      const answer = await runner.request(line, lineNumber);
-      if ("reply" in answer) {
-        output.write(answer.reply + "\n");
+      if (pool.length === 1) {
+        const answer = await runner.request(line, lineNumber);
+        if ("reply" in answer) {
+          output.write(answer.reply + "\n");
+          return true;
+        }
+        return control(answer.control, lineNumber);
+      }
+      const answers = await Promise.all(pool.map((r, index) => r.request(line, lineNumber, { index, count: pool.length })));
+      const first = answers[0] as (typeof answers)[number];
+      if ("control" in first) return control(first.control, lineNumber);
+      const parts = answers.map((a) => ("parts" in a ? a.parts : undefined));
+      if (!first.parts || parts.some((p) => p === undefined)) {
+        output.write(first.reply + "\n"); // an error reply: every worker read the line the same way
         return true;
       }
-      return control(answer.control, lineNumber);
+      const bodies = parts.map((p) => (p as { body: string }).body).filter((b) => b !== "");
+      output.write(first.parts.head + bodies.join(",") + first.parts.tail + "\n");
+      return true;
     });
   }
 
@@ -188,6 +216,6 @@ export async function runHost(options: HostOptions): Promise<number> {
   });
   await queue;
   watcher?.close();
-  await runner?.close();
+  await Promise.all(pool.map((r) => r.close()));
   return 0;
 }

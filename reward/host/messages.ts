@@ -29,9 +29,23 @@ export type ToWorker =
   | { type: "load"; preset?: { name: string; options: { [key: string]: unknown } }; code?: string; filename?: string }
   | { type: "score"; batch: number; samples: unknown[]; time: TrainingTime; version: string; settled: Settled; rest?: RewardFailure; check?: boolean }
   // A request line of the host protocol, parsed and answered in the worker so that no objects cross threads.
-  | { type: "request"; batch: number; line: string; lineNumber: number; version: string; settled: Settled; rest?: RewardFailure }
+  | { type: "request"; batch: number; line: string; lineNumber: number; version: string; settled: Settled; rest?: RewardFailure; shard?: Shard }
   | { type: "recent" }
   | { type: "weights"; times: TrainingTime[] };
+
+/** Which contiguous share of a batch's samples one of several workers scores. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** A score reply in three pieces, so the host can join the scores of several workers in order. */
+export interface ReplyParts {
+  head: string;
+  /** The shard's scores as JSON, comma-separated, without brackets ("" when the shard is empty). */
+  body: string;
+  tail: string;
+}
 
 /** A protocol request that is not a score request: the host's thread handles it. */
 export interface ControlRequest {
@@ -44,7 +58,7 @@ export type FromWorker =
   | { type: "loaded"; ok: true; name: string; description: string; components: ComponentInfo[]; options: { [key: string]: unknown } }
   | { type: "loaded"; ok: false; error: string; stack: string }
   | { type: "scored"; batch: number; scores: RewardScore[]; violations?: RangeViolation[]; error?: string }
-  | { type: "reply"; batch: number; text: string }
+  | { type: "reply"; batch: number; text: string; parts?: ReplyParts }
   | { type: "control"; batch: number; request: ControlRequest }
   | { type: "recent"; samples: unknown[]; time: TrainingTime }
   | { type: "weights"; rows: { time: TrainingTime; weights: { [name: string]: number } }[] };

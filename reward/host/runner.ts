@@ -9,7 +9,7 @@ import type { TrainingTime } from "../api";
 import type { RewardFailure, RewardScore } from "../score";
 import { presetVersion } from "../version";
 import { compileSchedule, type CompiledSchedule } from "./compile";
-import type { ComponentInfo, ControlRequest, FromWorker, RangeViolation, Settled, ToWorker } from "./messages";
+import type { ComponentInfo, ControlRequest, FromWorker, RangeViolation, ReplyParts, Settled, Shard, ToWorker } from "./messages";
 
 export type ScheduleSource = { kind: "preset"; name: string; options?: { [key: string]: unknown } } | { kind: "file"; path: string };
 
@@ -63,10 +63,10 @@ export class ScheduleRunner {
   private constructor(readonly source: ScheduleSource, readonly limits: RunnerLimits) {}
 
   /** Compiles (for a file) and loads a schedule in a fresh worker. Throws CompileError or LoadError. */
-  static async start(source: ScheduleSource, limits: Partial<RunnerLimits> = {}): Promise<ScheduleRunner> {
+  static async start(source: ScheduleSource, limits: Partial<RunnerLimits> = {}, compiled?: CompiledSchedule): Promise<ScheduleRunner> {
     const runner = new ScheduleRunner(source, { ...DEFAULT_LIMITS, ...limits });
     if (source.kind === "file") {
-      runner.compiled = await compileSchedule(source.path);
+      runner.compiled = compiled ?? (await compileSchedule(source.path));
       runner.loadMessage = { type: "load", code: runner.compiled.code, filename: runner.compiled.file };
     } else {
       runner.loadMessage = { type: "load", preset: { name: source.name, options: source.options ?? {} } };
@@ -74,6 +74,13 @@ export class ScheduleRunner {
     await runner.spawn();
     runner.version = source.kind === "file" ? (runner.compiled as CompiledSchedule).version : presetVersion(source.name, runner.info.options);
     return runner;
+  }
+
+  /** Several runners of one version (compiled once), each with its own worker. */
+  static async startMany(source: ScheduleSource, limits: Partial<RunnerLimits>, count: number): Promise<ScheduleRunner[]> {
+    const first = await ScheduleRunner.start(source, limits);
+    const rest = await Promise.all(Array.from({ length: count - 1 }, () => ScheduleRunner.start(source, limits, first.compiled ?? undefined)));
+    return [first, ...rest];
   }
 
   get label(): string {
@@ -131,9 +138,9 @@ export class ScheduleRunner {
    * Answers one request line of the host protocol in the worker: a score request comes back as the
    * reply's JSON text; other methods come back parsed, for the host to handle.
    */
-  async request(line: string, lineNumber: number): Promise<{ reply: string } | { control: ControlRequest }> {
-    const done = await this.withRecovery(Infinity, (batch, settled, rest) => ({ type: "request", batch, line, lineNumber, version: this.version, settled, ...(rest ? { rest } : {}) }));
-    if (done.type === "reply") return { reply: done.text };
+  async request(line: string, lineNumber: number, shard?: Shard): Promise<{ reply: string; parts?: ReplyParts } | { control: ControlRequest }> {
+    const done = await this.withRecovery(Infinity, (batch, settled, rest) => ({ type: "request", batch, line, lineNumber, version: this.version, settled, ...(rest ? { rest } : {}), ...(shard ? { shard } : {}) }));
+    if (done.type === "reply") return done.parts ? { reply: done.text, parts: done.parts } : { reply: done.text };
     if (done.type === "control") return { control: done.request };
     throw new Error(`unexpected reply from the reward worker: ${done.type}`);
   }

@@ -82,20 +82,20 @@ function rangeViolations(s: AnySchedule, scores: RewardScore[], t: TrainingTime)
 }
 
 /** Scores samples in order, writing the running index to shared memory; settled samples keep their failure. */
-function scoreSamples(s: AnySchedule, samples: unknown[], time: TrainingTime, version: string, settled: Settled, rest?: RewardFailure): RewardScore[] {
+function scoreSamples(s: AnySchedule, samples: unknown[], time: TrainingTime, version: string, settled: Settled, rest?: RewardFailure, from = 0, to = samples.length): RewardScore[] {
   const known = new Map(settled);
-  const scores: RewardScore[] = new Array(samples.length);
-  for (let i = 0; i < samples.length; i++) {
+  const scores: RewardScore[] = new Array(to - from);
+  for (let i = from; i < to; i++) {
     Atomics.store(progress, 0, i);
     const raw = samples[i] as { id?: unknown } | null;
     const id = typeof raw?.id === "string" || typeof raw?.id === "number" ? { id: String(raw.id) } : {};
     const failure = known.get(i) ?? rest;
     if (failure) {
-      scores[i] = failedScore(id, version, failure);
+      scores[i - from] = failedScore(id, version, failure);
       continue;
     }
     const sample = toRewardSample(samples[i] as PyValue);
-    scores[i] = typeof sample === "string" ? failedScore(id, version, { kind: "bad_input", message: `sample ${i + 1}: ${sample}` }) : scoreSample(s, sample, time, version);
+    scores[i - from] = typeof sample === "string" ? failedScore(id, version, { kind: "bad_input", message: `sample ${i + 1}: ${sample}` }) : scoreSample(s, sample, time, version);
   }
   Atomics.store(progress, 0, -1);
   return scores;
@@ -148,9 +148,14 @@ function request(message: Extract<ToWorker, { type: "request" }>): void {
   const time = readTime(p, trainingTime());
   if (typeof time === "string") return error(id, "bad_request", `params: ${time}`);
   if (!schedule) return error(id, "no_schedule", "no schedule is loaded");
-  const scores = scoreSamples(schedule, p.samples, time, message.version, message.settled, message.rest);
-  remember(p.samples, scores, time);
-  post({ type: "reply", batch: message.batch, text: replyText(id, `"result":{"version":${JSON.stringify(message.version)},"scores":${stringifyLine(scores)}}`) });
+  const count = message.shard?.count ?? 1;
+  const index = message.shard?.index ?? 0;
+  const from = Math.floor((index * p.samples.length) / count);
+  const to = Math.floor(((index + 1) * p.samples.length) / count);
+  const scores = scoreSamples(schedule, p.samples, time, message.version, message.settled, message.rest, from, to);
+  remember(p.samples.slice(from, to), scores, time);
+  const parts = { head: `{"id":${stringifyLine(id ?? null)},"result":{"version":${JSON.stringify(message.version)},"scores":[`, body: scores.length ? stringifyLine(scores).slice(1, -1) : "", tail: "]}}" };
+  post({ type: "reply", batch: message.batch, text: parts.head + parts.body + parts.tail, parts });
 }
 
 function weights(message: Extract<ToWorker, { type: "weights" }>): void {

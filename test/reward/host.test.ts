@@ -197,6 +197,22 @@ describe("reward host process", () => {
     assert.equal(await host.close(), 0);
   });
 
+  for (const workers of [1, 3]) {
+    it(`keeps scores in request order with ${workers} worker(s), a hung sample included`, async () => {
+      const host = new HostProcess(["--schedule", path.join(SCHEDULES, "loops.ts"), "--batch-timeout-ms", "400", "--workers", String(workers)]);
+      assert.equal((await host.next((m) => m.event === "ready")).workers, workers);
+      const samples = ["a", "b", "c", "d", "e", "f", "g"].map((id) => (id === "e" ? bad(id) : ok(id)));
+      const reply = await host.request(1, "score", { samples });
+      const scores = (reply.result as { scores: { id: string; failure: { kind: string } | null }[] }).scores;
+      assert.deepEqual(scores.map((s) => `${s.id}:${s.failure?.kind ?? "ok"}`), ["a:ok", "b:ok", "c:ok", "d:ok", "e:timeout", "f:ok", "g:ok"]);
+      const empty = await host.request(2, "score", { samples: [] });
+      assert.deepEqual((empty.result as { scores: unknown[] }).scores, []);
+      const badRequest = await host.request(3, "score", { samples: 1 });
+      assert.equal((badRequest.error as { code: string }).code, "bad_request");
+      assert.equal(await host.close(), 0);
+    });
+  }
+
   it("answers a batch with a hung sample and a memory-hungry one, and goes on serving", async () => {
     const looping = new HostProcess(["--schedule", path.join(SCHEDULES, "loops.ts"), "--batch-timeout-ms", "400"]);
     await looping.next((m) => m.event === "ready");
