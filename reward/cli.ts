@@ -205,6 +205,11 @@ function presets(): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`| head`) is not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   const [command, ...rest] = argv;
   try {
     switch (command) {

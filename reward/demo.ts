@@ -10,6 +10,7 @@ import { isParseFailure, parseCompletion } from "./parse";
 import { toRewardSample } from "./samples";
 import { scoreSample, type RewardScore } from "./score";
 import { presetVersion } from "./version";
+import { ScheduleRunner } from "./host/runner";
 
 interface DemoRow {
   id: string;
@@ -87,6 +88,29 @@ export async function runDemo(_argv: string[]): Promise<number> {
       process.stdout.write(`     ${kind.padEnd(14)} n=${String(ofKind.length).padStart(3)} ${fmt(mean(ofKind.map((s) => s.score.total as number)))}   e.g. ${why.length > 110 ? why.slice(0, 109) + "…" : why}\n`);
     }
   }
-  process.stdout.write(`\nTry: npx rollout-studio score --preset toolrl --explain < ${path.relative(process.cwd(), file)} | head -3\n`);
+  // The demo's own schedule file, compiled and run in a worker as the reward host runs user schedules.
+  const scheduleFile = path.join(path.dirname(file), "reward-schedule.ts");
+  const runner = await ScheduleRunner.start({ kind: "file", path: scheduleFile });
+  try {
+    const started = process.hrtime.bigint();
+    const quarters: number[][] = [[], [], [], []];
+    const totals: number[] = [];
+    for (let step = 1; step <= steps; step++) {
+      const batch = rows.filter((r) => r.step === step);
+      const { scores } = await runner.score(batch, trainingTime({ step, progress: step / steps, epoch: step / steps }));
+      for (const s of scores) {
+        if (s.total === null) continue;
+        totals.push(s.total);
+        (quarters[Math.ceil((step / steps) * 4) - 1] as number[]).push(s.total);
+      }
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    process.stdout.write(`\n== ${path.relative(process.cwd(), scheduleFile)}: "${runner.info.name}" (version ${runner.version}), your schedule to edit\n`);
+    process.stdout.write(`   components: ${runner.info.components.map((c) => c.name).join(", ")}   mean reward ${fmt(mean(totals))}   (${ms.toFixed(1)} ms, ${steps} batches through a worker)\n`);
+    process.stdout.write(`   mean reward by quarter of the run: ${quarters.map((q, i) => `Q${i + 1} ${mean(q).toFixed(3)}`).join("  ")}\n`);
+  } finally {
+    await runner.close();
+  }
+  process.stdout.write(`\nTry: npx rollout-studio score --schedule ${path.relative(process.cwd(), scheduleFile)} --explain < ${path.relative(process.cwd(), file)} | head -3\n`);
   return 0;
 }

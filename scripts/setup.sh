@@ -22,4 +22,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 npm run --silent build
+npm run --silent types  # type declarations of the schedule API, for editors
 echo "setup: done (node $(node --version))."
