@@ -14,7 +14,7 @@ import { parsePyJson, type PyValue } from "../reward/pyjson";
 import { toRewardSample } from "../reward/samples";
 import { stringifyLine } from "../reward/wire";
 
-const { values } = parseArgs({ options: { samples: { type: "string", default: "51200" }, repeats: { type: "string", default: "5" } } });
+const { values } = parseArgs({ options: { samples: { type: "string", default: "51200" }, repeats: { type: "string", default: "5" }, "dump-workload": { type: "string" } } });
 const N = Number(values.samples);
 const REPEATS = Number(values.repeats);
 const BATCH = 1024;
@@ -149,6 +149,15 @@ async function throughHost(preset: string, wire: object[], workers: number): Pro
 }
 
 async function main(): Promise<void> {
+  if (values["dump-workload"]) {
+    // The same workloads as JSON Lines, for timing other reward implementations (bench/papers_baseline.py).
+    for (const preset of ["tool-n1", "toolrl"]) {
+      const file = path.join(values["dump-workload"], `${preset}.jsonl`);
+      writeFileSync(file, workload(preset).wire.map((w) => JSON.stringify(w)).join("\n") + "\n");
+      console.log(`wrote ${file}`);
+    }
+    return;
+  }
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   console.log(`Reward throughput: ${N} completions per run, median of ${REPEATS} runs after warm-up runs; batches of ${BATCH}.`);
   console.log(`Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}.\n`);

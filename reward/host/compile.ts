@@ -25,8 +25,10 @@ export class CompileError extends Error {
   }
 }
 
-function location(m: Message, fallback: string): { file: string; line: number; column: number; text: string } {
-  return { file: m.location?.file ? path.resolve(m.location.file) : fallback, line: m.location?.line ?? 1, column: (m.location?.column ?? 0) + 1, text: m.text };
+/** esbuild's message with its file made absolute (esbuild gives it relative to the schedule's folder). */
+function location(m: Message, scheduleFile: string): { file: string; line: number; column: number; text: string } {
+  const file = m.location?.file ? path.resolve(path.dirname(scheduleFile), m.location.file) : scheduleFile;
+  return { file, line: m.location?.line ?? 1, column: (m.location?.column ?? 0) + 1, text: m.text };
 }
 
 export async function compileSchedule(file: string): Promise<CompiledSchedule> {

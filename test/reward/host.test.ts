@@ -69,7 +69,8 @@ describe("schedule runner", () => {
   it("reports a schedule that does not compile with file, line and column", async () => {
     await assert.rejects(ScheduleRunner.start(schedule("broken.ts")), (err: unknown) => {
       assert.ok(err instanceof CompileError);
-      assert.match(err.message, /broken\.ts:5:\d+: /);
+      assert.ok(err.message.startsWith(`${path.join(SCHEDULES, "broken.ts")}:5:2: Expected "}" but found ")"`), err.message);
+      assert.deepEqual(err.errors[0], { file: path.join(SCHEDULES, "broken.ts"), line: 5, column: 2, text: 'Expected "}" but found ")"' });
       return true;
     });
   });
