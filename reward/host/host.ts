@@ -6,12 +6,11 @@
 //
 // Request lines go to the workers as text and score replies come back as text: parsing and writing
 // JSON there is cheaper than passing objects between threads. With several workers, each reads the
-// line and scores its contiguous share of the samples; the host joins the shares in order. The
-// engine waits while rewards are computed, so this uses cores that would otherwise idle. A schedule's
-// module-level state is per worker.
+// line and scores its contiguous share of the samples; the host joins the shares in order. Each worker
+// parses the whole request, so more workers pay only where cores are spare and schedules are slow.
+// A schedule's module-level state is per worker.
 
 import { watch, type FSWatcher } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
@@ -26,7 +25,7 @@ import { LoadError, ScheduleRunner, type RunnerLimits, type ScheduleSource } fro
 export interface HostOptions {
   source: ScheduleSource;
   limits?: Partial<RunnerLimits>;
-  /** Workers that share each batch (each scores a contiguous part). Defaults to the cores, up to 4. */
+  /** Workers that share each batch (each scores a contiguous part). 1 by default: see docs/benchmarks.md. */
   workers?: number;
   /** Reload the schedule file when it changes on disk. */
   watch?: boolean;
@@ -48,7 +47,7 @@ export async function runHost(options: HostOptions): Promise<number> {
   const output = options.output ?? process.stdout;
   const send = (message: unknown) => output.write(stringifyLine(message) + "\n");
 
-  const workers = Math.max(1, Math.floor(options.workers ?? Math.min(4, os.availableParallelism())));
+  const workers = Math.max(1, Math.floor(options.workers ?? 1));
   // All workers of the pool run the same version; `runner` is the first, which answers everything but scores.
   let pool: ScheduleRunner[] = [];
   let runner: ScheduleRunner | null = null;
