@@ -1,7 +1,7 @@
 // Completions scored per second for each preset: in-process on one core, and through the reward host
 // (a separate process, JSON Lines, batches of 1,024), with one worker and with two.
 //   npm run bench            (add -- --samples N to change the workload)
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +14,7 @@ import { parsePyJson, type PyValue } from "../reward/pyjson";
 import { toRewardSample } from "../reward/samples";
 import { stringifyLine } from "../reward/wire";
 
-const { values } = parseArgs({ options: { samples: { type: "string", default: "51200" }, repeats: { type: "string", default: "5" }, "dump-workload": { type: "string" } } });
+const { values } = parseArgs({ options: { samples: { type: "string", default: "51200" }, repeats: { type: "string", default: "5" }, "dump-workload": { type: "string" }, only: { type: "string" }, preset: { type: "string" } } });
 const N = Number(values.samples);
 const REPEATS = Number(values.repeats);
 const BATCH = 1024;
@@ -158,21 +158,36 @@ async function main(): Promise<void> {
     }
     return;
   }
+  if (values.only === "in-process" && values.preset) {
+    // One preset in a fresh process, as a host serves one schedule: shared code stays specialised to it.
+    const { wire, samples } = workload(values.preset);
+    console.log(JSON.stringify({ local: inProcess(values.preset, samples), json: inProcessJson(values.preset, wire) }));
+    return;
+  }
+  const inFreshProcess = (preset: string) =>
+    JSON.parse(execFileSync(process.execPath, [__filename, "--only", "in-process", "--preset", preset, "--samples", String(N), "--repeats", String(REPEATS)], { encoding: "utf8" })) as { local: number; json: number };
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   console.log(`Reward throughput: ${N} completions per run, median of ${REPEATS} runs after warm-up runs; batches of ${BATCH}.`);
   console.log(`Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}.\n`);
+  if (values.only === "in-process") {
+    console.log("| preset | in-process, scoring only (completions/s) | in-process, JSON in and out |\n|---|---:|---:|");
+    for (const preset of presetNames()) {
+      const r = inFreshProcess(preset);
+      console.log(`| ${preset} | ${Math.round(r.local).toLocaleString("en")} | ${Math.round(r.json).toLocaleString("en")} |`);
+    }
+    return;
+  }
   console.log("| preset | in-process, scoring only | in-process, JSON in and out | host, 1 worker | host, 2 workers |");
   console.log("|---|---:|---:|---:|---:|");
   const fmt = (x: number) => Math.round(x).toLocaleString("en");
   for (const preset of presetNames()) {
-    const { wire, samples } = workload(preset);
-    const local = inProcess(preset, samples);
-    const json = inProcessJson(preset, wire);
+    const { wire } = workload(preset);
+    const { local, json } = inFreshProcess(preset);
     const one = await throughHost(preset, wire, 1);
     const two = await throughHost(preset, wire, 2);
     console.log(`| ${preset} | ${fmt(local)} | ${fmt(json)} | ${fmt(one)} | ${fmt(two)} |`);
   }
-  console.log("\nCompletions per second. In-process columns run on one core; the host runs as its own process (a reader thread and its workers).");
+  console.log("\nCompletions per second. Each preset runs in a fresh process, as a reward host serves one schedule. In-process columns run on one core; the host runs as its own process (a reader thread and its workers).");
 }
 
 void main();
