@@ -35,6 +35,13 @@ Presets: ${Object.keys(PRESETS).join(", ")} (see \`rollout-studio presets\` for 
 
 class UsageError extends Error {}
 
+/** The flags that choose the reward: a preset with options, or a schedule file. */
+const SOURCE_FLAGS = {
+  preset: { type: "string" },
+  schedule: { type: "string" },
+  option: { type: "string", multiple: true },
+} as const;
+
 function sourceFrom(values: { preset?: string; schedule?: string; option?: string[] }): ScheduleSource {
   if (values.preset && values.schedule) throw new UsageError("give either --preset or --schedule, not both");
   if (values.schedule) {
@@ -74,9 +81,7 @@ async function score(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      preset: { type: "string" },
-      schedule: { type: "string" },
-      option: { type: "string", multiple: true },
+      ...SOURCE_FLAGS,
       step: { type: "string" },
       progress: { type: "string" },
       epoch: { type: "string" },
@@ -172,9 +177,7 @@ async function host(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      preset: { type: "string" },
-      schedule: { type: "string" },
-      option: { type: "string", multiple: true },
+      ...SOURCE_FLAGS,
       watch: { type: "boolean", default: false },
       "batch-timeout-ms": { type: "string" },
       "memory-mb": { type: "string" },

@@ -251,21 +251,19 @@ class PythonCallReader {
   readCalls(): ToolCall[] {
     this.ws();
     const calls: ToolCall[] = [];
-    const bracketed = this.peek() === "[";
-    if (bracketed) this.pos++;
-    for (;;) {
-      this.ws();
-      if (bracketed && this.peek() === "]") break;
-      calls.push(this.readCall());
-      this.ws();
-      if (this.peek() === ",") {
+    if (this.peek() === "[") {
+      this.pos++;
+      this.commaList("]", () => calls.push(this.readCall()));
+    } else {
+      // Bare calls: f(a=1) or f(a=1), g(b=2)
+      for (;;) {
+        calls.push(this.readCall());
+        this.ws();
+        if (this.peek() !== ",") break;
         this.pos++;
-        continue;
+        this.ws();
       }
-      break;
     }
-    this.ws();
-    if (bracketed) this.expect("]");
     this.ws();
     if (this.pos !== this.src.length) throw new PythonSyntaxError(`unexpected ${JSON.stringify(this.src.slice(this.pos, this.pos + 10))}`, this.pos);
     return calls;
@@ -280,9 +278,7 @@ class PythonCallReader {
     this.ws();
     this.expect("(");
     const args: { [key: string]: PyValue } = {};
-    for (;;) {
-      this.ws();
-      if (this.peek() === ")") break;
+    this.commaList(")", () => {
       IDENT_RE.lastIndex = this.pos;
       const k = IDENT_RE.exec(this.src);
       const eq = k ? this.src.indexOf("=", this.pos + k[0].length) : -1;
@@ -292,15 +288,7 @@ class PythonCallReader {
       this.pos = eq + 1;
       this.ws();
       args[k[0]] = this.readValue();
-      this.ws();
-      if (this.peek() === ",") {
-        this.pos++;
-        continue;
-      }
-      break;
-    }
-    this.ws();
-    this.expect(")");
+    });
     return { name, arguments: args };
   }
 
@@ -370,44 +358,36 @@ class PythonCallReader {
   private readSequence(close: string): PyValue[] {
     this.pos++;
     const out: PyValue[] = [];
-    for (;;) {
-      this.ws();
-      if (this.peek() === close) break;
-      out.push(this.readValue());
-      this.ws();
-      if (this.peek() === ",") {
-        this.pos++;
-        continue;
-      }
-      break;
-    }
-    this.ws();
-    this.expect(close);
+    this.commaList(close, () => out.push(this.readValue()));
     return out;
   }
 
   private readDict(): { [key: string]: PyValue } {
     this.pos++;
     const out: { [key: string]: PyValue } = {};
-    for (;;) {
-      this.ws();
-      if (this.peek() === "}") break;
+    this.commaList("}", () => {
       const key = this.readValue();
       if (typeof key !== "string") throw new PythonSyntaxError("only string keys are supported in dict literals", this.pos);
       this.ws();
       this.expect(":");
       this.ws();
       out[key] = this.readValue();
+    });
+    return out;
+  }
+
+  /** Reads `item, item, …` up to the closing character (a trailing comma allowed, as in Python) and consumes it. */
+  private commaList(close: string, item: () => void): void {
+    for (;;) {
       this.ws();
-      if (this.peek() === ",") {
-        this.pos++;
-        continue;
-      }
-      break;
+      if (this.peek() === close) break;
+      item();
+      this.ws();
+      if (this.peek() !== ",") break;
+      this.pos++;
     }
     this.ws();
-    this.expect("}");
-    return out;
+    this.expect(close);
   }
 
   private peek(): string {
