@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up Rollout Studio on a fresh machine: checks Node, installs the npm dependencies, builds.
+# Sets up Rollout Studio on a fresh machine: checks Node, installs the npm dependencies, builds, and
+# finds (or installs) the Python with PyTorch that the training engine runs with.
 # Safe to run again: it skips what is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +24,5 @@ fi
 
 npm run --silent build
 npm run --silent types  # type declarations of the schedule API, for editors
+bash scripts/setup-python.sh
 echo "setup: done (node $(node --version))."

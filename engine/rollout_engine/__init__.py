@@ -1,0 +1,1 @@
+"""Rollout Studio's training engine: GRPO for tool-calling policies, scored by the TypeScript reward host."""

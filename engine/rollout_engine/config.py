@@ -1,0 +1,156 @@
+"""Run configuration: plain data read from a TOML file. GRPO settings use TRL's GRPOConfig names.
+
+Every key is checked: an unknown key or a value of the wrong type is an error that names the key, the
+file, and what is allowed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+class ConfigError(ValueError):
+    """A run configuration that cannot be used, with what to change."""
+
+
+@dataclass
+class DataConfig:
+    train: str = "demo/data/train.jsonl"  # canonical dataset format (docs/dataset-format.md)
+    eval: str | None = None
+    template: Literal["tool-n1", "toolrl", "tool-zero"] = "tool-zero"
+    on_bad_line: Literal["abort", "skip"] = "abort"
+
+
+@dataclass
+class PolicyConfig:
+    backend: Literal["tiny", "hf"] = "tiny"
+    model: str | None = None  # a local path for hf; a base checkpoint for tiny (built when missing)
+    max_new_tokens: int = 64
+    threads: int = 1  # torch CPU threads
+
+
+@dataclass
+class RewardConfig:
+    preset: str | None = "tool-zero"
+    schedule: str | None = None  # a schedule file; when given, preset must be left out
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GRPOConfig:
+    num_generations: int = 8  # G: samples per prompt
+    prompts_per_step: int = 32
+    temperature: float = 1.0
+    top_p: float = 1.0
+    beta: float = 0.0  # KL coefficient (k3 estimator); 0 as in Tool Zero
+    epsilon: float = 0.2  # PPO clip range
+    num_iterations: int = 1  # updates per batch
+    loss_type: Literal["grpo", "bnpo", "dr_grpo"] = "grpo"
+    scale_rewards: bool = True  # False: Dr. GRPO's no-std advantages
+    entropy_coef: float = 0.0
+    learning_rate: float = 1e-3
+    lr_scheduler_type: Literal["constant", "cosine"] = "constant"
+    max_grad_norm: float = 1.0
+    max_steps: int = 100
+
+
+@dataclass
+class RunSettings:
+    dir: str | None = None  # default: .rollout-studio/runs/<run id>
+    seed: int = 0
+    device: str = "cpu"
+    checkpoint_every: int = 25
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    grpo: GRPOConfig = field(default_factory=GRPOConfig)
+    run: RunSettings = field(default_factory=RunSettings)
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is dict:
+        return "a table"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false", type(None): "absent"}.get(tp, str(tp))
+
+
+def _check(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return value in typing.get_args(tp)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return any(_check(value, a) for a in typing.get_args(tp))
+    if origin is dict:
+        return isinstance(value, dict)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is type(None):
+        return value is None
+    return isinstance(value, tp)
+
+
+def _build(cls: type, table: dict[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    for key in table:
+        if key not in fields:
+            raise ConfigError(f"{where}: unknown key {key!r}; known keys: {', '.join(sorted(fields))}")
+    values = {}
+    for key, value in table.items():
+        tp = hints[key]
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{key}] must be a table")
+            values[key] = _build(tp, value, f"{where} [{key}]")
+        elif not _check(value, tp):
+            raise ConfigError(f"{where}: {key} must be {_type_name(tp)}, got {value!r}")
+        else:
+            values[key] = float(value) if tp is float else value
+    return cls(**values)
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Reads and checks a run configuration file."""
+    path = Path(path)
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such run configuration file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    config = _build(RunConfig, table, str(path))
+    validate(config, str(path))
+    return config
+
+
+def validate(config: RunConfig, where: str = "run configuration") -> None:
+    """Checks what types alone cannot: ranges and combinations."""
+    r = config.reward
+    if (r.preset is None) == (r.schedule is None):
+        raise ConfigError(f"{where}: [reward] needs exactly one of preset or schedule (set preset = \"\" … or remove it when using schedule)")
+    g = config.grpo
+    for name, low in (("num_generations", 2), ("prompts_per_step", 1), ("num_iterations", 1), ("max_steps", 1)):
+        if getattr(g, name) < low:
+            raise ConfigError(f"{where}: [grpo] {name} must be at least {low}, got {getattr(g, name)}")
+    if not 0 < g.top_p <= 1:
+        raise ConfigError(f"{where}: [grpo] top_p must be in (0, 1], got {g.top_p}")
+    if g.temperature <= 0:
+        raise ConfigError(f"{where}: [grpo] temperature must be above 0, got {g.temperature}")
+    if g.beta < 0 or g.epsilon <= 0 or g.learning_rate <= 0:
+        raise ConfigError(f"{where}: [grpo] beta must be >= 0, epsilon and learning_rate > 0")
+    if config.policy.backend == "hf" and not config.policy.model:
+        raise ConfigError(f"{where}: [policy] backend = \"hf\" needs model = a local path to a transformers model")

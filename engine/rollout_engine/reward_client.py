@@ -1,0 +1,197 @@
+"""A client for the reward host: the Node process that runs the reward schedule (docs/reward-host-protocol.md).
+
+The engine sends every batch of completions with the global step and training progress, because reward
+schedules depend on them. A host that crashes is restarted and the batch is sent once more; a second
+failure raises RewardHostError, and the caller decides (the trainer pauses the run and loses nothing).
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CLI = PROJECT_ROOT / "dist" / "cli.cjs"
+
+
+class RewardHostError(RuntimeError):
+    """The reward host failed in a way a retry did not fix."""
+
+
+@dataclass
+class RewardSource:
+    """What the host scores with: a preset and its options, or a schedule file (hot-reloaded when watched)."""
+
+    preset: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    schedule: str | None = None
+    watch: bool = True
+
+    def args(self) -> list[str]:
+        if (self.preset is None) == (self.schedule is None):
+            raise ValueError("a reward source needs exactly one of preset or schedule")
+        if self.preset is not None:
+            args = ["--preset", self.preset]
+            for key, value in self.options.items():
+                text = json.dumps(value) if not isinstance(value, str) else value
+                args += ["--option", f"{key}={text.lower() if isinstance(value, bool) else text}"]
+            return args
+        return ["--schedule", str(self.schedule)] + (["--watch"] if self.watch else [])
+
+
+class RewardHost:
+    """One reward-host process. Use as a context manager, or call close()."""
+
+    def __init__(self, source: RewardSource, *, node: str = "node", cli: Path = DEFAULT_CLI,
+                 batch_timeout_ms: int | None = None, memory_mb: int | None = None, start_timeout: float = 60.0):
+        self.source = source
+        self.node = node
+        self.cli = Path(cli)
+        self.extra = []
+        if batch_timeout_ms is not None:
+            self.extra += ["--batch-timeout-ms", str(batch_timeout_ms)]
+        if memory_mb is not None:
+            self.extra += ["--memory-mb", str(memory_mb)]
+        self.start_timeout = start_timeout
+        self.events: list[dict[str, Any]] = []  # ready, reloaded, reload_rejected, … in arrival order
+        self.version: str | None = None
+        self.restarts = 0
+        self._next_id = 0
+        self._process: subprocess.Popen[str] | None = None
+        self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._stderr: list[str] = []
+        self._start()
+
+    # -- process management -------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if not self.cli.exists():
+            raise RewardHostError(f"the reward host is not built ({self.cli} is missing): run `bash scripts/setup.sh` in {PROJECT_ROOT}")
+        command = [self.node, str(self.cli), "host", *self.source.args(), *self.extra]
+        try:
+            self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                             text=True, encoding="utf-8", bufsize=1, cwd=os.getcwd())
+        except FileNotFoundError as err:
+            raise RewardHostError(f"cannot start the reward host: {err}; is Node.js 20+ installed and on PATH?") from err
+        self._messages = queue.Queue()
+        process = self._process
+        threading.Thread(target=self._read_stdout, args=(process, self._messages), daemon=True).start()
+        threading.Thread(target=self._read_stderr, args=(process,), daemon=True).start()
+        ready = self._wait(lambda m: m.get("event") in ("ready", "load_failed"), self.start_timeout)
+        if ready.get("event") == "load_failed":
+            self.close()
+            raise RewardHostError(f"the reward schedule could not be loaded: {ready['error']['message']}")
+        self.version = ready["version"]
+
+    def _read_stdout(self, process: subprocess.Popen[str], messages: queue.Queue[dict[str, Any] | None]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            try:
+                messages.put(json.loads(line))
+            except json.JSONDecodeError:
+                self._stderr.append(f"(unreadable line from the host) {line[:200]}")
+        messages.put(None)  # the host's output ended
+
+    def _read_stderr(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            self._stderr.append(line.rstrip("\n"))
+            del self._stderr[:-50]
+
+    def _wait(self, wanted, timeout: float | None) -> dict[str, Any]:
+        while True:
+            try:
+                message = self._messages.get(timeout=timeout)
+            except queue.Empty:
+                raise RewardHostError(f"the reward host did not answer within {timeout} s") from None
+            if message is None:
+                code = self._process.wait() if self._process else None
+                tail = "\n".join(self._stderr[-10:])
+                raise RewardHostError(f"the reward host exited (code {code}){': ' + tail if tail else ''}")
+            if "event" in message:
+                self.events.append(message)
+                if message["event"] == "reloaded":
+                    self.version = message["version"]
+            if wanted(message):
+                return message
+
+    def _request(self, method: str, params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+        assert self._process is not None and self._process.stdin is not None
+        self._next_id += 1
+        request_id = self._next_id
+        try:
+            self._process.stdin.write(json.dumps({"id": request_id, "method": method, "params": params}) + "\n")
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError) as err:
+            raise RewardHostError(f"the reward host is gone: {err}") from err
+        reply = self._wait(lambda m: m.get("id") == request_id, timeout)
+        if "error" in reply:
+            raise RewardHostError(f"the reward host refused the request: {reply['error']['message']}")
+        return reply["result"]
+
+    # -- the API the trainer uses -------------------------------------------------------------------
+
+    def score(self, samples: list[dict[str, Any]], *, step: int, progress: float, epoch: float,
+              timeout: float | None = 600.0) -> list[dict[str, Any]]:
+        """Scores samples ({id, completion, ground_truth, tools?}); returns one score per sample, in order.
+
+        Ground truths are sent as JSON text, as the papers' reward functions receive them. A crashed host is
+        restarted and the batch sent once more.
+        """
+        wire = []
+        for s in samples:
+            item = {"id": s["id"], "completion": s["completion"],
+                    "ground_truth": s["ground_truth"] if isinstance(s["ground_truth"], str) else json.dumps(s["ground_truth"])}
+            if s.get("tools") is not None:
+                item["tools"] = s["tools"]
+            wire.append(item)
+        params = {"samples": wire, "step": step, "progress": progress, "epoch": epoch}
+        try:
+            result = self._request("score", params, timeout)
+        except RewardHostError as first:
+            self.restarts += 1
+            self.close()
+            try:
+                self._start()
+                result = self._request("score", params, timeout)
+            except RewardHostError as second:
+                raise RewardHostError(f"the reward host failed twice on this batch: {first}; then: {second}") from second
+        scores = result["scores"]
+        if len(scores) != len(samples):
+            raise RewardHostError(f"the reward host returned {len(scores)} scores for {len(samples)} samples")
+        return scores
+
+    def weights(self, steps: list[int]) -> list[dict[str, Any]]:
+        return self._request("weights", {"times": [{"step": s} for s in steps]}, 60.0)["rows"]
+
+    def reload(self) -> dict[str, Any]:
+        return self._request("reload", {}, 120.0)
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            if process.stdin:
+                process.stdin.close()
+            process.wait(timeout=10)
+        except (subprocess.TimeoutExpired, OSError):
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """Ends the host abruptly (for tests of crash recovery)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+
+    def __enter__(self) -> "RewardHost":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
