@@ -1,0 +1,80 @@
+"""The tiny policy's tokenizer: whole words, digits, punctuation and the task's tags from the base corpus,
+with a byte fallback, so that text never seen in training (held-out argument values, new tool names)
+can still be read and written.
+
+Text is split into pieces: tags like <tool_call>, runs of letters, single digits, single spaces and
+newlines, and single other characters. A piece in the vocabulary is one token; any other piece is
+written as its UTF-8 bytes, one token each.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Iterable
+
+SPECIALS = ["<pad>", "<bos>", "<eos>"]
+TAGS = ["<think>", "</think>", "<tool_call>", "</tool_call>", "<response>", "</response>", "<answer>", "</answer>",
+        "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>"]
+PIECE = re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z_]+|\d|\s|[^\sA-Za-z_\d]")
+BYTE_BASE = len(SPECIALS)  # byte b is token BYTE_BASE + b
+
+
+class Tokenizer:
+    def __init__(self, pieces: list[str]):
+        self.pieces = list(pieces)
+        self.index = {p: BYTE_BASE + 256 + i for i, p in enumerate(self.pieces)}
+        self.pad_id, self.bos_id, self.eos_id = 0, 1, 2
+
+    @property
+    def vocab_size(self) -> int:
+        return BYTE_BASE + 256 + len(self.pieces)
+
+    @classmethod
+    def train(cls, texts: Iterable[str], max_pieces: int = 4000, min_count: int = 2) -> "Tokenizer":
+        """Keeps the tags and the most frequent pieces of the corpus (single characters always)."""
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(PIECE.findall(text))
+        pieces = list(TAGS)
+        for piece, n in counts.most_common():
+            if len(pieces) >= max_pieces:
+                break
+            if piece not in TAGS and (n >= min_count or len(piece) == 1):
+                pieces.append(piece)
+        return cls(pieces)
+
+    def encode(self, text: str) -> list[int]:
+        ids: list[int] = []
+        for piece in PIECE.findall(text):
+            token = self.index.get(piece)
+            if token is not None:
+                ids.append(token)
+            else:
+                ids.extend(BYTE_BASE + b for b in piece.encode("utf-8"))
+        return ids
+
+    def decode(self, ids: Iterable[int]) -> str:
+        out: list[str] = []
+        pending = bytearray()
+        for i in ids:
+            if BYTE_BASE <= i < BYTE_BASE + 256:
+                pending.append(i - BYTE_BASE)
+                continue
+            if pending:
+                out.append(pending.decode("utf-8", errors="replace"))
+                pending.clear()
+            if i >= BYTE_BASE + 256:
+                out.append(self.pieces[i - BYTE_BASE - 256])
+            # special tokens decode to nothing
+        if pending:
+            out.append(pending.decode("utf-8", errors="replace"))
+        return "".join(out)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps({"pieces": self.pieces}, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Tokenizer":
+        return cls(json.loads(Path(path).read_text())["pieces"])

@@ -1,0 +1,87 @@
+"""The tiny policy's tokenizer and model: exact round trips, and a KV cache and left padding that change nothing."""
+import pytest
+
+torch = pytest.importorskip("torch", reason="PyTorch is not installed for this Python (run bash scripts/setup.sh)")
+
+from rollout_engine.model import ModelConfig, TinyGPT  # noqa: E402
+from rollout_engine.tokenizer import BYTE_BASE, Tokenizer  # noqa: E402
+
+CORPUS = ['<think>call the tool</think>\n<tool_call>\n[{"name": "get_weather", "arguments": {"city": "Oslo", "days": 3}}]\n</tool_call>',
+          "get_weather returns the weather for a city. Weather in Oslo please, the weather in Rome."]
+
+
+def test_tokenizer_round_trips_any_text_and_keeps_known_words_whole():
+    tok = Tokenizer.train(CORPUS * 2)
+    for text in CORPUS + ["Wetter in Zürich für 5 Tage 🌦", "unseen_tool(arg=\"x\")", "\t \r\n"]:
+        assert tok.decode(tok.encode(text)) == text
+    assert len(tok.encode("get_weather")) == 1
+    assert len(tok.encode("<tool_call>")) == 1
+    unseen = tok.encode("Zürich")
+    assert all(BYTE_BASE <= i < BYTE_BASE + 256 for i in unseen) and len(unseen) == len("Zürich".encode())
+    assert tok.encode("31") == tok.encode("3") + tok.encode("1")  # digits compose numbers never seen
+
+
+def test_tokenizer_saves_and_loads(tmp_path):
+    tok = Tokenizer.train(CORPUS * 2)
+    tok.save(tmp_path / "tok.json")
+    again = Tokenizer.load(tmp_path / "tok.json")
+    assert again.encode(CORPUS[0]) == tok.encode(CORPUS[0]) and again.vocab_size == tok.vocab_size
+
+
+def model(seed=0):
+    torch.manual_seed(seed)
+    return TinyGPT(ModelConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=64)).eval()
+
+
+def test_kv_cache_gives_the_logits_of_a_full_forward():
+    m = model()
+    seq = torch.randint(3, 300, (2, 12))
+    full, _ = m(seq)
+    logits, caches = m(seq[:, :5])
+    steps = [logits[:, -1]]
+    for t in range(5, 12):
+        logits, caches = m(seq[:, t:t + 1], caches=caches)
+        steps.append(logits[:, -1])
+    assert torch.allclose(torch.stack(steps[:-1], dim=1), full[:, 4:11], atol=1e-5)
+
+
+def test_left_padding_changes_nothing():
+    m = model()
+    short = torch.randint(3, 300, (1, 4))
+    long = torch.randint(3, 300, (1, 9))
+    alone, _ = m(short)
+    batch = torch.zeros(2, 9, dtype=torch.long)
+    batch[0, 5:] = short
+    batch[1] = long
+    mask = torch.zeros(2, 9, dtype=torch.bool)
+    mask[0, 5:] = True
+    mask[1] = True
+    padded, _ = m(batch, mask)
+    assert torch.allclose(padded[0, 5:], alone[0], atol=1e-5)
+
+
+def test_generate_is_seeded_stops_at_eos_and_reports_truncation():
+    m = model()
+    prompts = [[5, 6, 7], [8, 9, 10, 11, 12]]
+    first = m.generate(prompts, 10, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(1))
+    second = m.generate(prompts, 10, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(1))
+    assert first == second
+    assert all(len(t) == 10 for t, f in zip(*first) if not f)
+    # A model that always says eos stops at once and reports it finished.
+    tokens, finished = TinyGPT.generate(_EosModel(m), prompts, 5, eos_id=2, pad_id=0)
+    assert tokens == [[], []] and finished == [True, True]
+
+
+class _EosModel(torch.nn.Module):
+    """Wraps a model so that its logits always pick eos."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.wte = inner.wte
+
+    def forward(self, idx, key_mask=None, caches=None, positions=None):
+        logits, caches = self.inner(idx, key_mask, caches, positions)
+        logits = torch.full_like(logits, -1e9)
+        logits[..., 2] = 0
+        return logits, caches
