@@ -1,0 +1,248 @@
+"""The demo dataset and the base corpus, generated from a seed.
+
+Tools have arguments of every common kind (strings, integers, numbers, enums, booleans, nested objects,
+optional arguments). Requests are written from phrase templates; some need several calls, some none.
+Held out for evaluation: whole tools (never seen in training), and argument values (never seen with
+any tool in training).
+
+The base corpus teaches the language of the task, as a base LLM has read the web: tool documentation,
+JSON and call syntax, and requests, but never a request paired with its answer.
+
+    python -m rollout_engine.demo_data OUT_DIR [--seed 0] [--train 3000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Value pools: the first part is used in training, the last `HELD_OUT` values only in evaluation.
+HELD_OUT = 3
+POOLS: dict[str, list[Any]] = {
+    "city": ["Oslo", "Rome", "Paris", "Berlin", "Madrid", "Lisbon", "Vienna", "Prague", "Dublin", "Athens", "Warsaw", "Helsinki", "Zagreb", "Tallinn", "Riga"],
+    "person": ["Anna", "Ben", "Chloe", "David", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam", "Maya", "Noah"],
+    "artist": ["Nina Simone", "Miles Davis", "Bjork", "Adele", "Queen", "Radiohead", "Beyonce", "Coldplay", "Sade", "Muse"],
+    "topic": ["electric cars", "football", "climate", "space travel", "chess", "cooking", "elections", "robots", "gardening", "volcanoes"],
+    "item": ["milk", "bread", "eggs", "apples", "rice", "coffee", "tea", "butter", "cheese", "lemons"],
+    "currency": ["USD", "EUR", "JPY", "GBP", "CHF", "SEK", "NOK", "CAD", "AUD", "PLN"],
+    "language": ["French", "German", "Spanish", "Italian", "Polish", "Dutch", "Greek", "Czech", "Finnish"],
+    "word": ["hello", "thank you", "good night", "friend", "water", "train station", "help", "good luck"],
+    "title": ["call mom", "pay rent", "book dentist", "water plants", "renew passport", "buy gift", "clean garage", "file taxes"],
+}
+
+
+@dataclass
+class Param:
+    name: str
+    kind: str  # string | integer | number | boolean | enum | object
+    pool: str | None = None  # value pool for strings
+    low: int = 1
+    high: int = 10
+    choices: list[str] = field(default_factory=list)
+    required: bool = True
+    fields: list["Param"] = field(default_factory=list)  # for objects
+    phrase: str = ""  # how a request mentions the argument, e.g. " for {days} days"
+
+    def schema(self) -> dict[str, Any]:
+        types = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "enum": "string", "object": "object"}
+        out: dict[str, Any] = {"type": types[self.kind]}
+        if self.kind == "enum":
+            out["enum"] = list(self.choices)
+        if self.kind == "object":
+            out["properties"] = {f.name: f.schema() for f in self.fields}
+            out["required"] = [f.name for f in self.fields if f.required]
+        return out
+
+
+@dataclass
+class Tool:
+    name: str
+    description: str
+    params: list[Param]
+    requests: list[str]  # templates with {param} slots; optional params are appended through their phrase
+
+    def schema(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description,
+                "parameters": {"type": "object", "properties": {p.name: p.schema() for p in self.params},
+                               "required": [p.name for p in self.params if p.required]}}
+
+
+def S(name, pool, phrase="", required=True):
+    return Param(name, "string", pool=pool, phrase=phrase, required=required)
+
+
+def I(name, low, high, phrase="", required=True):
+    return Param(name, "integer", low=low, high=high, phrase=phrase, required=required)
+
+
+def E(name, choices, phrase="", required=True):
+    return Param(name, "enum", choices=choices, phrase=phrase, required=required)
+
+
+def B(name, phrase, required=False):
+    return Param(name, "boolean", phrase=phrase, required=required)
+
+
+TOOLS: list[Tool] = [
+    Tool("get_weather", "Weather forecast for a city", [S("city", "city"), I("days", 1, 7, " for the next {days} days", False)],
+         ["What is the weather in {city}", "Weather forecast for {city}", "Will it rain in {city}"]),
+    Tool("get_time", "Current local time in a city", [S("city", "city")], ["What time is it in {city}", "Tell me the time in {city}"]),
+    Tool("add_todo", "Add an item to the todo list", [S("title", "title"), I("priority", 1, 5, " with priority {priority}", False)],
+         ["Add {title} to my todo list", "Remind me to {title}", "Put {title} on my list"]),
+    Tool("play_music", "Play music by an artist", [S("artist", "artist"), B("shuffle", " on shuffle")],
+         ["Play {artist}", "Put on some {artist}", "I want to listen to {artist}"]),
+    Tool("set_volume", "Set the speaker volume", [I("level", 0, 100)], ["Set the volume to {level}", "Volume {level} please"]),
+    Tool("convert_currency", "Convert an amount between currencies",
+         [Param("amount", "number", low=1, high=500), S("from", "currency"), S("to", "currency")],
+         ["Convert {amount} {from} to {to}", "How much is {amount} {from} in {to}"]),
+    Tool("search_news", "Latest news headlines on a topic", [S("topic", "topic"), I("count", 1, 10, ", {count} headlines", False)],
+         ["Any news about {topic}", "Show me headlines on {topic}", "What is new in {topic}"]),
+    Tool("translate", "Translate text into a language", [S("text", "word"), S("target", "language")],
+         ["Translate {text} into {target}", "How do you say {text} in {target}"]),
+    Tool("send_message", "Send a text message to a contact", [S("to", "person"), E("channel", ["sms", "email", "chat"], " by {channel}", False)],
+         ["Message {to}", "Send a note to {to}", "Text {to}"]),
+    Tool("set_alarm", "Set an alarm", [I("hour", 0, 23), I("minute", 0, 59)], ["Set an alarm for {minute} minutes past {hour}", "Wake me at {minute} past {hour}"]),
+    Tool("add_to_cart", "Add groceries to the shopping cart", [S("item", "item"), I("quantity", 1, 12)],
+         ["Add {quantity} {item} to my cart", "Buy {quantity} {item}"]),
+    Tool("book_table", "Reserve a restaurant table",
+         [Param("booking", "object", fields=[S("city", "city"), I("people", 1, 8)]), I("hour", 17, 22)],
+         ["Book a table for {booking.people} in {booking.city} at {hour}", "Reserve dinner for {booking.people} in {booking.city} at {hour}"]),
+    Tool("set_thermostat", "Set the heating temperature", [I("celsius", 15, 26), E("mode", ["heat", "eco", "auto"], " in {mode} mode", False)],
+         ["Set the heating to {celsius} degrees", "Make it {celsius} degrees inside"]),
+    Tool("find_flight", "Search flights between two cities", [S("origin", "city"), S("destination", "city"), B("direct", " with no stops")],
+         ["Find a flight from {origin} to {destination}", "Flights {origin} to {destination}"]),
+    Tool("call_contact", "Start a phone call", [S("name", "person")], ["Call {name}", "Phone {name}"]),
+    Tool("lights", "Turn the lights on or off", [E("state", ["on", "off"]), S("room", None, required=False)],
+         ["Turn the lights {state}", "Lights {state} please"]),
+    # Held-out tools: never in training, only in the unseen-tools evaluation split.
+    Tool("get_air_quality", "Air quality index for a city", [S("city", "city")], ["How clean is the air in {city}", "Air quality in {city}"]),
+    Tool("start_timer", "Start a countdown timer", [I("minutes", 1, 60)], ["Start a timer for {minutes} minutes", "Timer {minutes} minutes"]),
+    Tool("find_recipe", "Find a recipe with an ingredient", [S("ingredient", "item"), B("vegetarian", " that is vegetarian")],
+         ["Find a recipe with {ingredient}", "What can I cook with {ingredient}"]),
+]
+HELD_OUT_TOOLS = {"get_air_quality", "start_timer", "find_recipe"}
+NO_CALL_REQUESTS = ["Tell me a joke", "How are you today", "Write a haiku about autumn", "What is the meaning of life",
+                    "Thanks, that is all", "Who wrote Hamlet", "Explain photosynthesis", "Good morning"]
+ROOMS = ["kitchen", "bedroom", "office", "hall"]
+
+
+def _value(param: Param, rng: random.Random, held_out_values: bool) -> Any:
+    if param.kind == "string":
+        if param.pool is None:
+            return rng.choice(ROOMS)
+        pool = POOLS[param.pool]
+        part = pool[-HELD_OUT:] if held_out_values else pool[:-HELD_OUT]
+        return rng.choice(part)
+    if param.kind == "integer":
+        return rng.randint(param.low, param.high)
+    if param.kind == "number":
+        return rng.choice([rng.randint(param.low, param.high), round(rng.uniform(param.low, param.high), 2)])
+    if param.kind == "enum":
+        return rng.choice(param.choices)
+    if param.kind == "boolean":
+        return True  # an optional flag is mentioned only when set
+    return {f.name: _value(f, rng, held_out_values) for f in param.fields}
+
+
+def _request(tool: Tool, rng: random.Random, held_out_values: bool) -> tuple[str, dict[str, Any]]:
+    """A request and the arguments it asks for. Every argument can be read from the request: optional
+    ones the template does not mention are added through their phrase, or left out."""
+    template = rng.choice(tool.requests)
+    args: dict[str, Any] = {}
+    for p in tool.params:
+        mentioned = "{" + p.name in template
+        if p.required or mentioned or (p.phrase and rng.random() < 0.5):
+            args[p.name] = _value(p, rng, held_out_values)
+    text = template
+    for name, value in args.items():
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                text = text.replace("{" + f"{name}.{key}" + "}", str(inner))
+        elif "{" + name + "}" in text:
+            text = text.replace("{" + name + "}", str(value))
+        else:
+            param = next(p for p in tool.params if p.name == name)
+            text += param.phrase.replace("{" + name + "}", str(value))
+    if "{" in text:
+        raise ValueError(f"request template for {tool.name} has a slot with no argument: {text}")
+    return text, args
+
+
+def _sample(rng: random.Random, targets: list[Tool], distractors: list[Tool], held_out_values: bool, index: int, split: str) -> dict[str, Any]:
+    """One sample: no call (10 %), two calls (15 %) or one call, among three candidate tools."""
+    kind = rng.random()
+    if kind < 0.1:
+        chosen: list[Tool] = []
+        request, truth = rng.choice(NO_CALL_REQUESTS), []
+    elif kind < 0.25:
+        chosen = rng.sample(targets, k=2)
+        (ra, aa), (rb, ab) = (_request(t, rng, held_out_values) for t in chosen)
+        request = f"{ra}, and {rb[0].lower() + rb[1:]}"
+        truth = [{"name": chosen[0].name, "arguments": aa}, {"name": chosen[1].name, "arguments": ab}]
+    else:
+        chosen = [rng.choice(targets)]
+        request, args = _request(chosen[0], rng, held_out_values)
+        truth = [{"name": chosen[0].name, "arguments": args}]
+    others = [t for t in distractors if t not in chosen]
+    shown = chosen + rng.sample(others, k=3 - len(chosen))
+    rng.shuffle(shown)
+    return {"id": f"{split}-{index:05d}", "tools": [t.schema() for t in shown],
+            "messages": [{"role": "user", "content": request + rng.choice(["?", ".", "", " please."])}],
+            "ground_truth": truth, "split": split}
+
+
+def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen_values: int = 200, eval_unseen_tools: int = 200) -> dict[str, list[dict[str, Any]]]:
+    """The demo splits: train, eval (seen tools, new requests), eval-unseen-values, eval-unseen-tools."""
+    rng = random.Random(seed)
+    seen = [t for t in TOOLS if t.name not in HELD_OUT_TOOLS]
+    unseen = [t for t in TOOLS if t.name in HELD_OUT_TOOLS]
+    splits = {
+        "train": [_sample(rng, seen, seen, False, i, "train") for i in range(train)],
+        "eval": [_sample(rng, seen, seen, False, i, "eval") for i in range(eval_seen)],
+        "eval-unseen-values": [_sample(rng, seen, seen, True, i, "eval-unseen-values") for i in range(eval_unseen_values)],
+        "eval-unseen-tools": [_sample(rng, unseen, seen, False, i, "eval-unseen-tools") for i in range(eval_unseen_tools)],
+    }
+    train_requests = {s["messages"][0]["content"] for s in splits["train"]}
+    splits["eval"] = [s for s in splits["eval"] if s["messages"][0]["content"] not in train_requests]
+    return splits
+
+
+def base_corpus(seed: int = 0, size: int = 4000) -> list[str]:
+    """Documents of the task's language with no request paired with its answer: tool docs, calls on
+    their own, requests on their own, and reasoning snippets."""
+    rng = random.Random(seed + 1)
+    seen = [t for t in TOOLS if t.name not in HELD_OUT_TOOLS]
+    docs = []
+    for _ in range(size):
+        tool = rng.choice(seen)
+        kind = rng.random()
+        if kind < 0.3:
+            docs.append(json.dumps(tool.schema()))
+        elif kind < 0.6:
+            calls = [{"name": t.name, "arguments": _request(t, rng, False)[1]} for t in rng.sample(seen, k=rng.choice([1, 1, 2]))]
+            docs.append(f"<tool_call>\n{json.dumps(calls)}\n</tool_call>")
+        elif kind < 0.85:
+            docs.append(_request(tool, rng, False)[0] + rng.choice(["?", ".", ""]))
+        else:
+            docs.append(f"<think>The {tool.name} tool: {tool.description.lower()}.</think>")
+    return docs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Write the demo dataset and base corpus.")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train", type=int, default=3000)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for split, rows in generate(args.seed, args.train).items():
+        (args.out / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        print(f"{split}: {len(rows)} samples")
+    (args.out / "base-corpus.txt").write_text("\n\n".join(base_corpus(args.seed)) + "\n")
+
+
+if __name__ == "__main__":
+    main()

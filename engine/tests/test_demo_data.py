@@ -1,0 +1,59 @@
+"""The demo dataset: valid, varied, and with tools and values held out of training."""
+import json
+
+from rollout_engine import demo_data
+from rollout_engine.data import read_dataset
+
+
+def test_splits_are_valid_canonical_datasets(tmp_path):
+    splits = demo_data.generate(seed=3, train=600)
+    for name, rows in splits.items():
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        assert len(read_dataset(path)) == len(rows) > 100
+
+
+def test_every_argument_can_be_read_from_the_request():
+    for row in demo_data.generate(seed=4, train=800)["train"]:
+        text = row["messages"][0]["content"]
+        for call in row["ground_truth"]:
+            for name, value in call["arguments"].items():
+                for v in (value.values() if isinstance(value, dict) else [value]):
+                    if isinstance(v, bool):
+                        continue  # flags are phrases ("on shuffle"), not values
+                    assert str(v) in text, (row["id"], name, v, text)
+
+
+def test_held_out_tools_and_values_never_appear_in_training():
+    splits = demo_data.generate(seed=5, train=1500)
+    train_tools = {c["name"] for r in splits["train"] for c in r["ground_truth"]} | {t["name"] for r in splits["train"] for t in r["tools"]}
+    assert not train_tools & demo_data.HELD_OUT_TOOLS
+    assert {c["name"] for r in splits["eval-unseen-tools"] for c in r["ground_truth"]} <= demo_data.HELD_OUT_TOOLS
+    held_values = {v for pool in demo_data.POOLS.values() for v in pool[-demo_data.HELD_OUT:]}
+    train_text = " ".join(r["messages"][0]["content"] for r in splits["train"])
+    assert not any(v in train_text for v in held_values if isinstance(v, str) and len(v) > 3)
+    unseen_text = " ".join(r["messages"][0]["content"] for r in splits["eval-unseen-values"])
+    assert any(v in unseen_text for v in held_values)
+
+
+def test_the_mix_has_single_multiple_and_no_calls_and_every_argument_kind():
+    train = demo_data.generate(seed=6, train=2000)["train"]
+    counts = [len(r["ground_truth"]) for r in train]
+    assert {0, 1, 2} <= set(counts) and 0.05 < counts.count(0) / len(counts) < 0.15 and counts.count(2) / len(counts) > 0.1
+    values = [v for r in train for c in r["ground_truth"] for v in c["arguments"].values()]
+    kinds = {type(v).__name__ for v in values}
+    assert {"str", "int", "float", "bool", "dict"} <= kinds
+    optional_seen = {name for r in train for c in r["ground_truth"] for name in c["arguments"]}
+    assert {"days", "priority", "shuffle", "channel", "mode", "direct"} <= optional_seen
+
+
+def test_the_base_corpus_never_pairs_a_request_with_its_answer():
+    corpus = demo_data.base_corpus(seed=7, size=2000)
+    assert any(d.startswith("<tool_call>") for d in corpus) and any(d.startswith('{"name"') for d in corpus)
+    for doc in corpus:
+        assert not ("<tool_call>" in doc and any(ch.isalpha() for ch in doc.split("<tool_call>")[0])), doc
+    assert not any(name in " ".join(corpus) for name in demo_data.HELD_OUT_TOOLS)
+
+
+def test_generation_is_deterministic():
+    assert demo_data.generate(seed=9, train=50) == demo_data.generate(seed=9, train=50)
