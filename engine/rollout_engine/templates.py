@@ -1,0 +1,87 @@
+"""Prompt templates of the three papers, and the ground truth in the form each paper's reward reads.
+
+- tool-n1: a system prompt with a `<tools>` block (one {"type": "function", "function": …} per line) and
+  the instruction to reason in <think> and put a JSON list of {"name", "arguments"} in <tool_call>.
+- toolrl: ToolRL's system prompt (numbered tools with Name/Description/Parameters, think → tool_call
+  with one {"name", "parameters"} per line → response) and its tagged target string.
+- tool-zero: a plain prompt for base models: tools, request, and an answer that starts with <think>.
+
+Messages are backend-neutral; `render_plain` writes them for the tiny policy, and the hf backend uses
+the model's own chat template.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from .data import Sample
+
+Template = Literal["tool-n1", "toolrl", "tool-zero"]
+TEMPLATES: tuple[Template, ...] = ("tool-n1", "toolrl", "tool-zero")
+
+N1_INSTRUCTION = (
+    "In each action step, first reason inside <think> </think>, then give the tool calls as a JSON list "
+    '[{"name": ..., "arguments": {...}}] inside <tool_call> </tool_call>. If no tool fits, answer '
+    "<tool_call>[]</tool_call>. Make sure the type of each argument is correct."
+)
+TOOLRL_INSTRUCTION = (
+    "Output format: <think> your reasoning </think>, then <tool_call> with one JSON object "
+    '{"name": ..., "parameters": {...}} per line </tool_call>, and/or <response> your answer </response>. '
+    "Always think first; use tool calls, a response, or both."
+)
+ZERO_INSTRUCTION = "Answer with your reasoning in <think> </think>, then the calls as a JSON list in <tool_call> </tool_call>."
+
+
+def _n1_tools(tools: list[dict[str, Any]]) -> str:
+    return "\n".join(json.dumps({"type": "function", "function": t}) for t in tools)
+
+
+def _toolrl_tools(tools: list[dict[str, Any]]) -> str:
+    lines = []
+    for i, t in enumerate(tools, start=1):
+        params = t.get("parameters", {}).get("properties", {})
+        lines.append(f"{i}. Name: {t['name']}\nDescription: {t.get('description', '')}\nParameters: {json.dumps(params)}")
+    return "\n".join(lines)
+
+
+def messages(sample: Sample, template: Template) -> list[dict[str, str]]:
+    """The conversation the policy answers: a system message with the tools, then the sample's history."""
+    history = [m for m in sample.messages if m["role"] != "system"]
+    if template == "tool-n1":
+        system = f"You are an expert in composing functions.\n# Tool\n<tools>\n{_n1_tools(sample.tools)}\n</tools>\n{N1_INSTRUCTION}"
+    elif template == "toolrl":
+        system = f"You are a helpful multi-turn dialogue assistant capable of leveraging tool calls.\n**Available Tools**\n{_toolrl_tools(sample.tools)}\n{TOOLRL_INSTRUCTION}"
+    elif template == "tool-zero":
+        system = f"Tools:\n{_n1_tools(sample.tools)}\n{ZERO_INSTRUCTION}"
+    else:
+        raise ValueError(f"unknown template {template!r}; templates: {', '.join(TEMPLATES)}")
+    return [{"role": "system", "content": system}, *history]
+
+
+ROLE_TAGS = {"system": "<|system|>", "user": "<|user|>", "assistant": "<|assistant|>", "tool": "<|tool|>"}
+
+
+def render_plain(conversation: list[dict[str, str]]) -> str:
+    """The conversation as the tiny policy reads it, ending where the assistant's answer begins."""
+    return "".join(f"{ROLE_TAGS[m['role']]}{m['content']}\n" for m in conversation) + ROLE_TAGS["assistant"]
+
+
+def reward_ground_truth(sample: Sample, template: Template) -> str:
+    """The ground truth as the template's reward reads it: ToolRL's target string, else the JSON list."""
+    if template == "toolrl":
+        if not sample.ground_truth:
+            return "<think>placeholder</think>\n<response>No tool fits this request.</response>"
+        lines = "\n".join(json.dumps({"name": c["name"], "parameters": c["arguments"]}) for c in sample.ground_truth)
+        return f"<think>placeholder</think>\n<tool_call>\n{lines}\n</tool_call>"
+    return json.dumps(sample.ground_truth)
+
+
+def ideal_completion(sample: Sample, template: Template, thought: str = "I pick the tool that fits the request.") -> str:
+    """A completion in the template's format that makes exactly the ground-truth calls."""
+    think = f"<think>{thought}</think>"
+    if template == "toolrl":
+        if not sample.ground_truth:
+            return f"{think}\n<response>No tool fits this request.</response>"
+        lines = "\n".join(json.dumps({"name": c["name"], "parameters": c["arguments"]}) for c in sample.ground_truth)
+        return f"{think}\n<tool_call>\n{lines}\n</tool_call>"
+    return f"{think}\n<tool_call>\n{json.dumps(sample.ground_truth)}\n</tool_call>"
