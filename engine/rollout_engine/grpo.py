@@ -1,0 +1,85 @@
+"""GRPO's loss, as the papers run it, in small functions.
+
+- advantages: per group of G samples of one prompt, (r − mean) / (std + eps); Dr. GRPO drops the std.
+  Reward failures (None) get no advantage and no gradient.
+- the PPO-clipped surrogate with ratio exp(logp − logp_old), clip range ε;
+- KL to the reference policy as a loss term, with the low-variance k3 estimator
+  exp(ref − logp) − (ref − logp) − 1 (coefficient β, 0 allowed);
+- an optional entropy bonus;
+- token aggregation: "grpo" (mean over each sequence's tokens, then over sequences), "bnpo" (mean over
+  all tokens of the batch), "dr_grpo" (sum over tokens divided by batch size × max completion length).
+"""
+from __future__ import annotations
+
+import torch
+
+
+def group_advantages(rewards: list[float | None], group_size: int, scale: bool = True, eps: float = 1e-6) -> tuple[list[float], list[bool]]:
+    """Advantages for consecutive groups of `group_size` rewards, and which samples train.
+
+    A reward failure (None) is left out of its group's statistics and gets advantage 0, excluded."""
+    if len(rewards) % group_size:
+        raise ValueError(f"{len(rewards)} rewards do not split into groups of {group_size}")
+    advantages = [0.0] * len(rewards)
+    trains = [r is not None for r in rewards]
+    for start in range(0, len(rewards), group_size):
+        group = [(i, r) for i, r in enumerate(rewards[start:start + group_size], start) if r is not None]
+        if len(group) < 2:
+            for i, _ in group:
+                trains[i] = False  # a lone survivor has nothing to be compared with
+            continue
+        values = torch.tensor([r for _, r in group], dtype=torch.float64)
+        centred = values - values.mean()
+        if scale:
+            centred = centred / (values.std(unbiased=True) + eps)
+        for (i, _), a in zip(group, centred.tolist()):
+            advantages[i] = a
+    return advantages, trains
+
+
+def zero_variance_fraction(rewards: list[float | None], group_size: int) -> float:
+    """The fraction of groups whose rewards are all equal: they give no gradient."""
+    groups = [[r for r in rewards[s:s + group_size] if r is not None] for s in range(0, len(rewards), group_size)]
+    return sum(1 for g in groups if len(g) < 2 or max(g) == min(g)) / max(1, len(groups))
+
+
+def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
+    """Per-token KL(π‖π_ref) estimate exp(ref − logp) − (ref − logp) − 1: unbiased, never negative."""
+    delta = ref_logp - logp
+    return torch.exp(delta) - delta - 1
+
+
+def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor, *,
+                epsilon: float, beta: float = 0.0, ref_logp: torch.Tensor | None = None, entropy: torch.Tensor | None = None,
+                entropy_coef: float = 0.0, loss_type: str = "grpo", max_length: int | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """The GRPO loss for a batch. logp, old_logp, ref_logp, entropy, mask: (B, T) over completion tokens;
+    advantages: (B,). Returns the loss and statistics (clip fraction, KL, entropy)."""
+    mask = mask.to(logp.dtype)
+    ratio = torch.exp(logp - old_logp)
+    adv = advantages[:, None]
+    unclipped = ratio * adv
+    clipped = torch.clamp(ratio, 1 - epsilon, 1 + epsilon) * adv
+    per_token = -torch.min(unclipped, clipped)
+    kl = k3_kl(logp, ref_logp) if ref_logp is not None else torch.zeros_like(logp)
+    if beta:
+        per_token = per_token + beta * kl
+    if entropy is not None and entropy_coef:
+        per_token = per_token - entropy_coef * entropy
+    tokens = mask.sum(dim=1).clamp(min=1)
+    if loss_type == "grpo":
+        loss = ((per_token * mask).sum(dim=1) / tokens).mean()
+    elif loss_type == "bnpo":
+        loss = (per_token * mask).sum() / mask.sum().clamp(min=1)
+    elif loss_type == "dr_grpo":
+        loss = (per_token * mask).sum() / (mask.shape[0] * (max_length or mask.shape[1]))
+    else:
+        raise ValueError(f"unknown loss_type {loss_type!r}; use grpo, bnpo or dr_grpo")
+    n = mask.sum().clamp(min=1)
+    with torch.no_grad():
+        is_clipped = ((ratio < 1 - epsilon) & (adv < 0)) | ((ratio > 1 + epsilon) & (adv > 0))
+        stats = {
+            "clip_fraction": float((is_clipped.to(mask.dtype) * mask).sum() / n),
+            "kl": float((kl * mask).sum() / n),
+            "entropy": float((entropy * mask).sum() / n) if entropy is not None else float("nan"),
+        }
+    return loss, stats
