@@ -4,7 +4,8 @@
   the instruction to reason in <think> and put a JSON list of {"name", "arguments"} in <tool_call>.
 - toolrl: ToolRL's system prompt (numbered tools with Name/Description/Parameters, think → tool_call
   with one {"name", "parameters"} per line → response) and its tagged target string.
-- tool-zero: a plain prompt for base models: tools, request, and an answer that starts with <think>.
+- tool-zero: a plain prompt for base models: the tools as one-line signatures, the request, and the
+  instruction (the paper's exact template is not recovered).
 
 Messages are backend-neutral; `render_plain` writes them for the tiny policy, and the hf backend uses
 the model's own chat template.
@@ -36,6 +37,24 @@ def _n1_tools(tools: list[dict[str, Any]]) -> str:
     return "\n".join(json.dumps({"type": "function", "function": t}) for t in tools)
 
 
+def _arguments(schema: dict[str, Any]) -> str:
+    required = set(schema.get("required", []))
+    return ", ".join(f"{k}{'' if k in required else '?'}: {_type_text(v)}" for k, v in schema.get("properties", {}).items())
+
+
+def _type_text(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        return "|".join(json.dumps(v) for v in schema["enum"])
+    if schema.get("type") == "object" and "properties" in schema:
+        return "{" + _arguments(schema) + "}"
+    return str(schema.get("type", "any"))
+
+
+def signature(tool: dict[str, Any]) -> str:
+    """A tool as one compact line: name(arg: type, optional?: type) - description."""
+    return f"{tool['name']}({_arguments(tool.get('parameters', {}))}) - {tool.get('description', '')}"
+
+
 def _toolrl_tools(tools: list[dict[str, Any]]) -> str:
     lines = []
     for i, t in enumerate(tools, start=1):
@@ -52,7 +71,8 @@ def messages(sample: Sample, template: Template) -> list[dict[str, str]]:
     elif template == "toolrl":
         system = f"You are a helpful multi-turn dialogue assistant capable of leveraging tool calls.\n**Available Tools**\n{_toolrl_tools(sample.tools)}\n{TOOLRL_INSTRUCTION}"
     elif template == "tool-zero":
-        system = f"Tools:\n{_n1_tools(sample.tools)}\n{ZERO_INSTRUCTION}"
+        # The paper's template is not recovered; for small base models the tools are compact signatures.
+        system = "Tools:\n" + "\n".join(signature(t) for t in sample.tools) + f"\n{ZERO_INSTRUCTION}"
     else:
         raise ValueError(f"unknown template {template!r}; templates: {', '.join(TEMPLATES)}")
     return [{"role": "system", "content": system}, *history]

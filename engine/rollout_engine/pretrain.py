@@ -1,0 +1,144 @@
+"""Builds the tiny base model: next-token pretraining on a generated corpus that teaches the language of
+the task (tool documentation, JSON and call syntax, prompts with their requests) but never shows a
+request with its answer, as a base LLM has read the web but not the task.
+
+The base is cached under .rollout-studio/base/<settings hash>/ and built on first use.
+    python -m rollout_engine.pretrain [--steps 600] [--out DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from . import demo_data, templates
+from .data import Sample
+from .model import ModelConfig, TinyGPT
+from .tokenizer import Tokenizer
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class BaseSettings:
+    seed: int = 0
+    corpus_size: int = 6000
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 128
+    block_size: int = 1024
+    steps: int = 600
+    batch_size: int = 16
+    seq_len: int = 256
+    learning_rate: float = 3e-3
+    threads: int = 1
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def corpus(settings: BaseSettings) -> list[str]:
+    """The base corpus: documents without any request paired with its answer."""
+    rng = random.Random(settings.seed + 2)
+    docs = demo_data.base_corpus(settings.seed, settings.corpus_size)
+    # Prompts as the templates write them, with the request but no answer.
+    rows = demo_data.generate(settings.seed + 100, train=settings.corpus_size // 4, eval_seen=0, eval_unseen_values=0, eval_unseen_tools=0)["train"]
+    for row in rows:
+        sample = Sample(id=row["id"], tools=row["tools"], messages=row["messages"], ground_truth=[])
+        docs.append(templates.render_plain(templates.messages(sample, rng.choice(templates.TEMPLATES))))
+    # Answers in the templates' shapes, with no request before them.
+    for doc in list(docs):
+        if doc.startswith("<tool_call>"):
+            docs.append(f"<|assistant|><think>I call the tool.</think>\n{doc}")
+    rng.shuffle(docs)
+    return docs
+
+
+def _batches(ids: list[int], settings: BaseSettings, rng: torch.Generator):
+    data = torch.tensor(ids, dtype=torch.long)
+    while True:
+        starts = torch.randint(0, len(data) - settings.seq_len - 1, (settings.batch_size,), generator=rng)
+        x = torch.stack([data[s:s + settings.seq_len] for s in starts.tolist()])
+        y = torch.stack([data[s + 1:s + settings.seq_len + 1] for s in starts.tolist()])
+        yield x, y
+
+
+def build_base(settings: BaseSettings, out: Path, log=print) -> Path:
+    """Pretrains and saves the base model and its tokenizer into `out`."""
+    torch.manual_seed(settings.seed)
+    torch.set_num_threads(settings.threads)
+    started = time.time()
+    docs = corpus(settings)
+    tokenizer = Tokenizer.train(docs)
+    ids: list[int] = []
+    for doc in docs:
+        ids.extend(tokenizer.encode(doc))
+        ids.append(tokenizer.eos_id)
+    config = ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=settings.n_layer, n_head=settings.n_head, n_embd=settings.n_embd, block_size=settings.block_size)
+    model = TinyGPT(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
+    batches = _batches(ids, settings, torch.Generator().manual_seed(settings.seed))
+    losses = []
+    for step in range(settings.steps):
+        lr = settings.learning_rate * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + torch.cos(torch.tensor(step / settings.steps * 3.14159)).item()))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y = next(batches)
+        logits, _ = model(x)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(float(loss))
+        if step % 100 == 0 or step == settings.steps - 1:
+            log(json.dumps({"event": "pretrain", "step": step, "loss": round(float(loss), 4), "elapsed_s": round(time.time() - started, 1)}))
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(out / "tokenizer.json")
+    torch.save({"config": asdict(config), "model": model.state_dict()}, out / "model.pt.tmp")
+    (out / "model.pt.tmp").replace(out / "model.pt")
+    meta = {"settings": asdict(settings), "params": model.num_params(), "tokens": len(ids), "seconds": round(time.time() - started, 1),
+            "loss_first": losses[0], "loss_last": sum(losses[-20:]) / len(losses[-20:])}
+    (out / "meta.json").write_text(json.dumps(meta, indent=2))
+    return out
+
+
+def base_dir(settings: BaseSettings) -> Path:
+    return PROJECT_ROOT / ".rollout-studio" / "base" / f"tiny-{settings.key()}"
+
+
+def ensure_base(settings: BaseSettings, log=print) -> Path:
+    """The cached base model for these settings, built first if missing."""
+    out = base_dir(settings)
+    if (out / "model.pt").exists() and (out / "tokenizer.json").exists():
+        return out
+    log(json.dumps({"event": "pretrain_started", "dir": str(out)}))
+    return build_base(settings, out, log)
+
+
+def load_base(path: Path) -> tuple[TinyGPT, Tokenizer]:
+    saved = torch.load(path / "model.pt", map_location="cpu")
+    model = TinyGPT(ModelConfig(**saved["config"]))
+    model.load_state_dict(saved["model"])
+    return model, Tokenizer.load(path / "tokenizer.json")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Pretrain the tiny base model.")
+    parser.add_argument("--steps", type=int, default=BaseSettings.steps)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    settings = BaseSettings(steps=args.steps, threads=args.threads)
+    out = build_base(settings, args.out or base_dir(settings))
+    print(json.dumps({"event": "pretrain_done", "dir": str(out), **json.loads((out / "meta.json").read_text())}))
+
+
+if __name__ == "__main__":
+    main()

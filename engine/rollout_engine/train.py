@@ -1,0 +1,272 @@
+"""GRPO training of a tool-calling policy, scored by the reward host. Reads top to bottom:
+load → for each step: sample G completions per prompt, score them, group advantages, update → evaluate.
+
+    python -m rollout_engine.train --config run.toml
+Progress goes to stdout as JSON Lines events (started, step, eval, finished, warning, error).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from .config import ConfigError, RunConfig, load_config
+from .data import DatasetError, Sample, read_dataset
+from .grpo import group_advantages, policy_loss, zero_variance_fraction
+from .pretrain import BaseSettings, ensure_base, load_base
+from .reward_client import RewardHost, RewardHostError, RewardSource
+from .rundir import RunWriter
+from .templates import messages, render_plain, reward_ground_truth
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def emit(event: str, **fields: Any) -> None:
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def canonical_calls(calls: Any) -> list[str] | None:
+    """Calls as a sorted list of canonical texts: exact, type-strict comparison (as Tool-N1's)."""
+    if not isinstance(calls, list):
+        return None
+    return sorted(json.dumps([c.get("name"), c.get("arguments")], sort_keys=True) for c in calls if isinstance(c, dict))
+
+
+def exact_match(score: dict[str, Any], truth: list[dict[str, Any]]) -> bool:
+    return canonical_calls(score.get("calls")) == canonical_calls(truth)
+
+
+def sequence_logprobs(model, rows: list[tuple[list[int], list[int]]], pad_id: int):
+    """Log-probabilities (and entropies) of each row's completion tokens given its prompt, left-padded.
+    Returns (logp, entropy, mask), each (B, max completion length)."""
+    lengths = [len(p) + len(c) for p, c in rows]
+    L = max(lengths)
+    C = max(len(c) for _, c in rows)
+    idx = torch.full((len(rows), L), pad_id, dtype=torch.long)
+    key_mask = torch.zeros(len(rows), L, dtype=torch.bool)
+    for i, (p, c) in enumerate(rows):
+        seq = torch.tensor(p + c, dtype=torch.long)
+        idx[i, L - len(seq):] = seq
+        key_mask[i, L - len(seq):] = True
+    logits, _ = model(idx, key_mask)
+    logprobs = F.log_softmax(logits[:, :-1].float(), dim=-1)
+    targets = idx[:, 1:]
+    token_logp = logprobs.gather(-1, targets[..., None]).squeeze(-1)
+    token_entropy = -(logprobs.exp() * logprobs).sum(-1)
+    logp = torch.zeros(len(rows), C)
+    entropy = torch.zeros(len(rows), C)
+    mask = torch.zeros(len(rows), C)
+    for i, (p, c) in enumerate(rows):
+        if not c:
+            continue
+        end = L - 1  # the last prediction is at position L-2 → target index L-1 in idx, L-2 in targets
+        start = end - len(c)
+        logp[i, :len(c)] = token_logp[i, start:end]
+        entropy[i, :len(c)] = token_entropy[i, start:end]
+        mask[i, :len(c)] = 1
+    return logp, entropy, mask
+
+
+def evaluate(policy, tokenizer, host: RewardHost, samples: list[Sample], config: RunConfig, step: int, progress: float, epoch: float, split: str) -> dict[str, Any]:
+    """Greedy decoding on held-out samples: strict (exact-call) accuracy and mean reward."""
+    template = config.data.template
+    correct = 0
+    rewards: list[float] = []
+    for start in range(0, len(samples), 64):
+        chunk = samples[start:start + 64]
+        prompts = [tokenizer.encode(render_plain(messages(s, template))) for s in chunk]
+        tokens, _ = policy.generate(prompts, config.policy.max_new_tokens, temperature=1e-6, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
+        batch = [{"id": s.id, "completion": tokenizer.decode(t), "ground_truth": reward_ground_truth(s, template), "tools": s.tools} for s, t in zip(chunk, tokens)]
+        scores = host.score(batch, step=step, progress=progress, epoch=epoch)
+        for s, score in zip(chunk, scores):
+            correct += exact_match(score, s.ground_truth)
+            if score["total"] is not None:
+                rewards.append(score["total"])
+    return {"split": split, "step": step, "samples": len(samples), "strict_accuracy": correct / max(1, len(samples)),
+            "mean_reward": sum(rewards) / max(1, len(rewards))}
+
+
+def train(config: RunConfig, run_dir: Path, run_id: str) -> dict[str, Any]:
+    g = config.grpo
+    random.seed(config.run.seed)
+    torch.manual_seed(config.run.seed)
+    torch.set_num_threads(config.policy.threads)
+    warn = lambda message: emit("warning", message=message)  # noqa: E731
+    train_set = read_dataset(config.data.train, config.data.on_bad_line, warn)
+    eval_sets: dict[str, list[Sample]] = {}
+    if config.data.eval:
+        for s in read_dataset(config.data.eval, config.data.on_bad_line, warn):
+            eval_sets.setdefault(s.split, []).append(s)
+
+    if config.policy.backend != "tiny":
+        raise ConfigError("only the tiny backend is built so far; the hf backend is not available yet")
+    base = Path(config.policy.model) if config.policy.model else ensure_base(BaseSettings(seed=config.run.seed, threads=config.policy.threads), log=lambda line: print(line, flush=True))
+    policy, tokenizer = load_base(base)
+    reference = copy.deepcopy(policy).eval() if g.beta > 0 else None
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=g.learning_rate, weight_decay=0.0)
+    source = RewardSource(preset=config.reward.preset, options=config.reward.options) if config.reward.schedule is None else RewardSource(schedule=config.reward.schedule)
+    writer = RunWriter(run_dir, run_id, config, str(base))
+    emit("started", run_id=run_id, run_dir=str(run_dir), params=policy.num_params(), train_samples=len(train_set), base=str(base))
+
+    generator = torch.Generator().manual_seed(config.run.seed)
+    order: list[int] = []
+    steps_per_epoch = max(1, len(train_set) // g.prompts_per_step)
+    started = time.time()
+    with RewardHost(source) as host:
+        known_events = 0
+        for step in range(1, g.max_steps + 1):
+            t0 = time.time()
+            progress = (step - 1) / g.max_steps
+            epoch = (step - 1) / steps_per_epoch
+            lr = g.learning_rate if g.lr_scheduler_type == "constant" else g.learning_rate * 0.5 * (1 + math.cos(math.pi * progress))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+
+            # 1. Rollout: G samples for each prompt of the step.
+            if len(order) < g.prompts_per_step:
+                order += random.sample(range(len(train_set)), len(train_set))
+            batch = [train_set[order.pop()] for _ in range(g.prompts_per_step)]
+            prompts = [tokenizer.encode(render_plain(messages(s, config.data.template))) for s in batch]
+            repeated = [p for p in prompts for _ in range(g.num_generations)]
+            policy.eval()
+            tokens, finished = policy.generate(repeated, config.policy.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
+                                               eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, generator=generator)
+            completions = [tokenizer.decode(t) for t in tokens]
+            t1 = time.time()
+
+            # 2. Rewards from the host, with the step and progress the schedule depends on.
+            samples = [batch[i // g.num_generations] for i in range(len(repeated))]
+            wire = [{"id": f"{s.id}#{i % g.num_generations}", "completion": c, "ground_truth": reward_ground_truth(s, config.data.template), "tools": s.tools}
+                    for i, (s, c) in enumerate(zip(samples, completions))]
+            try:
+                scores = host.score(wire, step=step, progress=progress, epoch=epoch)
+            except RewardHostError as err:
+                writer.finish("paused", {"error": str(err), "step": step})
+                emit("error", message=f"the reward host failed: {err}; the run is paused at step {step} and nothing was lost")
+                raise
+            for event in host.events[known_events:]:
+                if event.get("event") == "reload_rejected":
+                    emit("warning", message=f"reward reload rejected: {event['error']['message']}")
+                elif event.get("event") == "reloaded":
+                    emit("reward_reloaded", version=event["version"], previous=event.get("previous"))
+            known_events = len(host.events)
+            for score in scores:
+                writer.reward_version(score["version"], None, config.reward.schedule)
+            t2 = time.time()
+
+            # 3. Advantages within each group; reward failures are left out.
+            rewards = [s["total"] for s in scores]
+            advantages, trains = group_advantages(rewards, g.num_generations, scale=g.scale_rewards)
+
+            # 4. Update: the clipped surrogate (+ KL to the reference) over completion tokens.
+            policy.train()
+            rows = [(p, t + ([tokenizer.eos_id] if f else [])) for p, t, f in zip(repeated, tokens, finished)]
+            adv = torch.tensor(advantages, dtype=torch.float32) * torch.tensor(trains, dtype=torch.float32)
+            stats: dict[str, float] = {}
+            old_logp = None
+            with torch.no_grad():
+                ref_logp = sequence_logprobs(reference, rows, tokenizer.pad_id)[0] if reference is not None else None
+            skipped = False
+            for _ in range(g.num_iterations):
+                logp, entropy, mask = sequence_logprobs(policy, rows, tokenizer.pad_id)
+                if old_logp is None:
+                    old_logp = logp.detach()
+                loss, stats = policy_loss(logp, old_logp, adv, mask * torch.tensor(trains, dtype=torch.float32)[:, None], epsilon=g.epsilon, beta=g.beta,
+                                          ref_logp=ref_logp, entropy=entropy, entropy_coef=g.entropy_coef, loss_type=g.loss_type,
+                                          max_length=config.policy.max_new_tokens + 1)
+                if not torch.isfinite(loss):
+                    emit("warning", message=f"step {step}: the loss is {float(loss)}; the update is skipped")
+                    skipped = True
+                    break
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = float(torch.nn.utils.clip_grad_norm_(policy.parameters(), g.max_grad_norm))
+                optimizer.step()
+            t3 = time.time()
+
+            # 5. Records and metrics.
+            records = []
+            for i, (s, c, score) in enumerate(zip(samples, completions, scores)):
+                records.append({"run": run_id, "step": step, "prompt_id": s.id, "group": i // g.num_generations, "sample": i % g.num_generations,
+                                "policy_version": step - 1, "reward_version": score["version"], "prompt": {"messages": s.messages, "tools": s.tools},
+                                "completion": c, "calls": score["calls"], "parse_failure": score["parseFailure"], "ground_truth": s.ground_truth,
+                                "reward": score["total"], "components": score["components"], "failure": score["failure"], "advantage": advantages[i],
+                                "trained": trains[i], "prompt_tokens": len(repeated[i]), "completion_tokens": len(tokens[i]),
+                                "finish_reason": "stop" if finished[i] else "length"})
+            ok = [s for s in scores if s["total"] is not None]
+            totals = [s["total"] for s in ok]
+            component_stats = {}
+            for name in (ok[0]["components"] if ok else {}):
+                values = [s["components"][name]["value"] for s in ok if name in s["components"]]
+                component_stats[name] = {"mean": sum(values) / len(values), "min": min(values), "max": max(values)}
+            reasons = Counter(s["parseFailure"]["reason"] for s in scores if s["parseFailure"])
+            lengths = [len(t) for t in tokens]
+            metrics = {
+                "step": step, "elapsed_s": round(time.time() - started, 3), "learning_rate": lr,
+                "reward": {"mean": sum(totals) / max(1, len(totals)), "min": min(totals, default=0.0), "max": max(totals, default=0.0)},
+                "components": component_stats,
+                "format_pass_rate": sum(1 for s in ok if s["components"].get("format", {}).get("raw", 0) > 0) / max(1, len(scores)),
+                "parse_failure_rate": sum(reasons.values()) / len(scores), "parse_failures": dict(reasons),
+                "exact_match_rate": sum(exact_match(sc, s.ground_truth) for sc, s in zip(scores, samples)) / len(scores),
+                "reward_failures": len(scores) - len(ok),
+                "zero_variance_groups": zero_variance_fraction(rewards, g.num_generations),
+                "advantage": {"mean": sum(advantages) / len(advantages), "min": min(advantages), "max": max(advantages)},
+                "kl": stats.get("kl"), "entropy": stats.get("entropy"), "clip_fraction": stats.get("clip_fraction"), "grad_norm": None if skipped else grad_norm,
+                "update_skipped": skipped,
+                "completion_length": {"mean": sum(lengths) / len(lengths), "max": max(lengths)},
+                "truncation_rate": sum(1 for f in finished if not f) / len(finished),
+                "tokens_per_s": {"rollout": sum(lengths) / max(t1 - t0, 1e-9), "train": sum(len(p) + len(c) for p, c in rows) * g.num_iterations / max(t3 - t2, 1e-9)},
+                "time_s": {"rollout": round(t1 - t0, 4), "reward": round(t2 - t1, 4), "update": round(t3 - t2, 4)},
+            }
+            t4 = time.time()
+            writer.step(step, records, metrics)
+            metrics["time_s"]["write"] = round(time.time() - t4, 4)
+            remaining = (time.time() - started) / step * (g.max_steps - step)
+            emit("step", step=step, reward=round(metrics["reward"]["mean"], 4), exact=round(metrics["exact_match_rate"], 4),
+                 format=round(metrics["format_pass_rate"], 4), elapsed_s=round(time.time() - started, 1), remaining_s=round(remaining, 1))
+
+        policy.eval()
+        results = []
+        for split, samples_ in sorted(eval_sets.items()):
+            result = evaluate(policy, tokenizer, host, samples_, config, g.max_steps, 1.0, g.max_steps / steps_per_epoch, split)
+            writer.eval(result)
+            emit("eval", **result)
+            results.append(result)
+    summary = {"steps": g.max_steps, "seconds": round(time.time() - started, 1), "eval": results}
+    writer.finish("finished", summary)
+    torch.save({"config": policy.config.__dict__, "model": policy.state_dict()}, run_dir / "policy.pt")
+    emit("finished", **summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Train a tool-calling policy with GRPO.")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--run-dir")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        run_id = time.strftime("%Y%m%d-%H%M%S")
+        run_dir = Path(args.run_dir or config.run.dir or PROJECT_ROOT / ".rollout-studio" / "runs" / run_id)
+        train(config, run_dir, run_dir.name)
+        return 0
+    except (ConfigError, DatasetError) as err:
+        emit("error", message=str(err))
+        return 2
+    except RewardHostError as err:
+        emit("error", message=str(err))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
