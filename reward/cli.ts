@@ -1,6 +1,7 @@
 // The rollout-studio command line: score completions with a preset or a schedule, run the reward
 // host, run the demo.
 
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -24,6 +25,7 @@ Usage:
   rollout-studio score --preset NAME [--option key=value ...] [--step N] [--progress F] [--explain] < samples.jsonl
   rollout-studio score --schedule path/to/schedule.ts [--step N] [--explain] < samples.jsonl
   rollout-studio host (--preset NAME [--option key=value ...] | --schedule FILE [--watch]) [--workers N] [--batch-timeout-ms N] [--memory-mb N]
+  rollout-studio train --config run.toml [--run-dir DIR]
   rollout-studio presets
   rollout-studio demo
 
@@ -173,6 +175,21 @@ function sameTime(a: TrainingTime, b: TrainingTime): boolean {
   return a.step === b.step && a.progress === b.progress && a.epoch === b.epoch;
 }
 
+/** Runs the training engine (Python) with the interpreter chosen at set-up; its events pass through. */
+async function train(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: "string" }, "run-dir": { type: "string" } }, strict: true });
+  if (!values.config) throw new UsageError("train needs --config path/to/run.toml");
+  const root = path.join(__dirname, "..");
+  const args = [path.join(root, "scripts", "python.sh"), "-m", "rollout_engine.train", "--config", path.resolve(values.config)];
+  if (values["run-dir"]) args.push("--run-dir", path.resolve(values["run-dir"]));
+  const pythonPath = [path.join(root, "engine"), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  const child = spawn("bash", args, { stdio: "inherit", env: { ...process.env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: "1" } });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
 async function host(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -220,6 +237,8 @@ export async function main(argv: string[]): Promise<number> {
         return await score(rest);
       case "host":
         return await host(rest);
+      case "train":
+        return await train(rest);
       case "presets":
         return presets();
       case "demo":

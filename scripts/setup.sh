@@ -25,4 +25,6 @@ fi
 npm run --silent build
 npm run --silent types  # type declarations of the schedule API, for editors
 bash scripts/setup-python.sh
+# The demo dataset, generated from a seed (docs/dataset-format.md).
+[ -f demo/data/train.jsonl ] || PYTHONPATH=engine bash scripts/python.sh -m rollout_engine.demo_data demo/data >/dev/null
 echo "setup: done (node $(node --version))."

@@ -35,8 +35,8 @@ class PolicyConfig:
 
 @dataclass
 class RewardConfig:
-    preset: str | None = "tool-zero"
-    schedule: str | None = None  # a schedule file; when given, preset must be left out
+    preset: str | None = None  # tool-zero when neither preset nor schedule is given
+    schedule: str | None = None  # a schedule file (hot-reloaded on save); give it or a preset, not both
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -140,8 +140,10 @@ def load_config(path: str | Path) -> RunConfig:
 def validate(config: RunConfig, where: str = "run configuration") -> None:
     """Checks what types alone cannot: ranges and combinations."""
     r = config.reward
-    if (r.preset is None) == (r.schedule is None):
-        raise ConfigError(f"{where}: [reward] needs exactly one of preset or schedule (set preset = \"\" … or remove it when using schedule)")
+    if r.preset is not None and r.schedule is not None:
+        raise ConfigError(f"{where}: [reward] has both preset and schedule; keep one")
+    if r.preset is None and r.schedule is None:
+        r.preset = "tool-zero"
     g = config.grpo
     for name, low in (("num_generations", 2), ("prompts_per_step", 1), ("num_iterations", 1), ("max_steps", 1)):
         if getattr(g, name) < low:

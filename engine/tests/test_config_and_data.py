@@ -37,6 +37,9 @@ seed = 7
     assert config.grpo.learning_rate == 1.0 and isinstance(config.grpo.learning_rate, float)
     assert config.reward.options == {"dynamic_scale": True}
     assert RunConfig().grpo.beta == 0.0
+    only_schedule = load_config(write(tmp_path, "s.toml", "[reward]\nschedule = \"r.ts\"\n"))
+    assert (only_schedule.reward.preset, only_schedule.reward.schedule) == (None, "r.ts")
+    assert load_config(write(tmp_path, "d.toml", "")).reward.preset == "tool-zero"
 
 
 @pytest.mark.parametrize("text,message", [
@@ -45,7 +48,7 @@ seed = 7
     ("[grpo]\nloss_type = \"ppo\"\n", r"loss_type must be 'grpo' \| 'bnpo' \| 'dr_grpo'"),
     ("[grpo]\nnum_generations = true\n", r"num_generations must be an integer"),
     ("[trainer]\nx = 1\n", r"unknown key 'trainer'; known keys: data, grpo, policy, reward, run"),
-    ("[reward]\nschedule = \"r.ts\"\n", r"needs exactly one of preset or schedule"),
+    ("[reward]\nschedule = \"r.ts\"\npreset = \"toolrl\"\n", r"has both preset and schedule; keep one"),
     ("[grpo]\nnum_generations = 1\n", r"num_generations must be at least 2"),
     ("[policy]\nbackend = \"hf\"\n", r"needs model = a local path"),
     ("[grpo\n", r"not valid TOML"),
