@@ -51,7 +51,10 @@ def corpus(settings: BaseSettings) -> list[str]:
     rows = demo_data.generate(settings.seed + 100, train=settings.corpus_size // 4, eval_seen=0, eval_unseen_values=0, eval_unseen_tools=0)["train"]
     for row in rows:
         sample = Sample(id=row["id"], tools=row["tools"], messages=row["messages"], ground_truth=[])
-        docs.append(templates.render_plain(templates.messages(sample, rng.choice(templates.TEMPLATES))))
+        prompt = templates.render_plain(templates.messages(sample, rng.choice(templates.TEMPLATES)))
+        # Cut before the assistant marker: a prompt followed by the end of a document would teach the
+        # base to stop right where its answer should begin.
+        docs.append(prompt[: -len(templates.ROLE_TAGS["assistant"])])
     # Answers in the templates' shapes, with no request before them.
     for doc in list(docs):
         if doc.startswith("<tool_call>"):

@@ -53,11 +53,14 @@ class RunWriter:
         self.info["reward_versions"].append(version)
         self._save_info()
 
-    def step(self, step: int, records: list[dict[str, Any]], metrics: dict[str, Any]) -> None:
+    def rollouts(self, step: int, records: list[dict[str, Any]]) -> None:
+        """The step's trajectory records, written and flushed at the end of the step."""
         with open(self.dir / "rollouts" / f"step-{step:06d}.jsonl", "w", encoding="utf-8") as f:
             for record in records:
                 f.write(json.dumps(record) + "\n")
             f.flush()
+
+    def metrics(self, step: int, metrics: dict[str, Any]) -> None:
         with open(self.dir / "metrics.jsonl", "a", encoding="utf-8") as f:
             f.write(json.dumps(metrics) + "\n")
             f.flush()

@@ -229,8 +229,9 @@ def train(config: RunConfig, run_dir: Path, run_id: str) -> dict[str, Any]:
                 "time_s": {"rollout": round(t1 - t0, 4), "reward": round(t2 - t1, 4), "update": round(t3 - t2, 4)},
             }
             t4 = time.time()
-            writer.step(step, records, metrics)
-            metrics["time_s"]["write"] = round(time.time() - t4, 4)
+            writer.rollouts(step, records)
+            metrics["time_s"]["write"] = round(time.time() - t4, 4)  # the records; the metrics line is small
+            writer.metrics(step, metrics)
             remaining = (time.time() - started) / step * (g.max_steps - step)
             emit("step", step=step, reward=round(metrics["reward"]["mean"], 4), exact=round(metrics["exact_match_rate"], 4),
                  format=round(metrics["format_pass_rate"], 4), elapsed_s=round(time.time() - started, 1), remaining_s=round(remaining, 1))

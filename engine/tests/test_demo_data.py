@@ -57,3 +57,11 @@ def test_the_base_corpus_never_pairs_a_request_with_its_answer():
 
 def test_generation_is_deterministic():
     assert demo_data.generate(seed=9, train=50) == demo_data.generate(seed=9, train=50)
+
+
+def test_the_base_corpus_never_ends_a_document_at_the_assistant_marker():
+    from rollout_engine.pretrain import BaseSettings, corpus
+
+    docs = corpus(BaseSettings(corpus_size=400))
+    assert not any(d.rstrip().endswith("<|assistant|>") for d in docs)
+    assert any(d.startswith("<|assistant|><think>") for d in docs) and any(d.startswith("<|system|>") for d in docs)

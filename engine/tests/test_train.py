@@ -51,6 +51,7 @@ def test_a_short_run_writes_the_run_directory(tmp_path, base, capsys):
     for key in ("reward", "components", "format_pass_rate", "parse_failure_rate", "exact_match_rate", "reward_failures", "zero_variance_groups",
                 "advantage", "kl", "entropy", "clip_fraction", "completion_length", "truncation_rate", "tokens_per_s", "time_s"):
         assert key in metrics[0], key
+    assert set(metrics[0]["time_s"]) == {"rollout", "reward", "update", "write"}
     assert set(metrics[0]["components"]) == {"format", "strict", "general"}
     records = [json.loads(line) for line in (run / "rollouts" / "step-000001.jsonl").read_text().splitlines()]
     assert len(records) == 2 * 3
