@@ -1,6 +1,8 @@
 """The demo dataset: valid, varied, and with tools and values held out of training."""
 import json
 
+import pytest
+
 from rollout_engine import demo_data
 from rollout_engine.data import read_dataset
 
@@ -60,6 +62,7 @@ def test_generation_is_deterministic():
 
 
 def test_the_base_corpus_never_ends_a_document_at_the_assistant_marker():
+    pytest.importorskip("torch", reason="PyTorch is not installed for this Python (run bash scripts/setup.sh)")
     from rollout_engine.pretrain import BaseSettings, corpus
 
     docs = corpus(BaseSettings(corpus_size=400))
