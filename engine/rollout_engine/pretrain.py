@@ -40,7 +40,11 @@ class BaseSettings:
     threads: int = 1
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        """Changes with the settings and with the code that makes the corpus, tokenizer and model."""
+        h = hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode())
+        for module in ("demo_data.py", "templates.py", "tokenizer.py", "model.py", "pretrain.py"):
+            h.update((Path(__file__).parent / module).read_bytes())
+        return h.hexdigest()[:12]
 
 
 def corpus(settings: BaseSettings) -> list[str]:

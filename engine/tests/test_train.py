@@ -70,3 +70,13 @@ def test_same_seed_same_run(tmp_path, base):
     train(config, tmp_path / "b", "b")
     strip = lambda text: [{k: v for k, v in json.loads(line).items() if k not in ("run",)} for line in text.splitlines()]  # noqa: E731
     assert strip((tmp_path / "a" / "rollouts" / "step-000002.jsonl").read_text()) == strip((tmp_path / "b" / "rollouts" / "step-000002.jsonl").read_text())
+
+
+def test_the_base_cache_key_follows_settings_and_code(monkeypatch):
+    from rollout_engine import pretrain
+
+    key = BaseSettings().key()
+    assert BaseSettings(steps=601).key() != key
+    real_read = pretrain.Path.read_bytes
+    monkeypatch.setattr(pretrain.Path, "read_bytes", lambda self: b"changed" if self.name == "demo_data.py" else real_read(self))
+    assert BaseSettings().key() != key
