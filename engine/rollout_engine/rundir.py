@@ -27,12 +27,30 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 class RunWriter:
-    def __init__(self, run_dir: Path, run_id: str, config: Any, base: str | None):
+    def __init__(self, run_dir: Path, run_id: str, config: Any, base: str | None, resume_after: int | None = None):
+        """A new run, or with resume_after = the checkpoint's step, a run continued from it: steps written
+        after that checkpoint (by an engine that was killed) are dropped, as they will be done again."""
         self.dir = run_dir
-        for sub in ("rollouts", "rewards"):
+        for sub in ("rollouts", "rewards", "checkpoints"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
-        self.info: dict[str, Any] = {"id": run_id, "status": "running", "started_at": time.time(), "config": asdict(config),
-                                     "base": base, "reward_versions": [], "step": 0}
+        if resume_after is None:
+            self.info: dict[str, Any] = {"id": run_id, "status": "running", "started_at": time.time(), "config": asdict(config),
+                                         "base": base, "reward_versions": [], "step": 0, "checkpoints": []}
+        else:
+            self.info = json.loads((run_dir / "run.json").read_text())
+            self.info.update(status="running", step=resume_after)
+            self.info.setdefault("resumed_at", []).append({"step": resume_after, "time": time.time()})
+            metrics = run_dir / "metrics.jsonl"
+            if metrics.exists():
+                kept = [line for line in metrics.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= resume_after]
+                write_atomic(metrics, "".join(line + "\n" for line in kept))
+            for stale in (run_dir / "rollouts").glob("step-*.jsonl"):
+                if int(stale.stem.split("-")[1]) > resume_after:
+                    stale.unlink()
+        self._save_info()
+
+    def checkpoint(self, step: int, path: Path) -> None:
+        self.info.setdefault("checkpoints", []).append({"step": step, "path": str(path.relative_to(self.dir))})
         self._save_info()
 
     def _save_info(self) -> None:

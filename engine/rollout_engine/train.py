@@ -96,7 +96,29 @@ def evaluate(policy, tokenizer, host: RewardHost, samples: list[Sample], config:
             "mean_reward": sum(rewards) / max(1, len(rewards))}
 
 
-def train(config: RunConfig, run_dir: Path, run_id: str) -> dict[str, Any]:
+def save_checkpoint(run_dir: Path, step: int, policy, optimizer, generator: torch.Generator, order: list[int]) -> Path:
+    """Everything needed to continue exactly: weights, optimizer, every random state, data position, step.
+    Written to a temporary folder and renamed, so a kill never leaves half a checkpoint."""
+    final = run_dir / "checkpoints" / f"step-{step:06d}"
+    tmp = final.with_name(final.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    torch.save({"step": step, "model": policy.state_dict(), "optimizer": optimizer.state_dict(), "python_rng": random.getstate(),
+                "torch_rng": torch.get_rng_state(), "sampling_rng": generator.get_state(), "order": list(order)}, tmp / "state.pt")
+    if final.exists():
+        import shutil
+        shutil.rmtree(final)
+    tmp.replace(final)
+    return final
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    done = sorted(p for p in (run_dir / "checkpoints").glob("step-*") if not p.name.endswith(".tmp") and (p / "state.pt").exists())
+    return done[-1] if done else None
+
+
+def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False, stop_after: int | None = None) -> dict[str, Any]:
+    """Trains; with resume=True continues from the run directory's latest checkpoint. stop_after ends the
+    run (with a checkpoint) after that step, as a stop request does."""
     g = config.grpo
     random.seed(config.run.seed)
     torch.manual_seed(config.run.seed)
@@ -115,16 +137,28 @@ def train(config: RunConfig, run_dir: Path, run_id: str) -> dict[str, Any]:
     reference = copy.deepcopy(policy).eval() if g.beta > 0 else None
     optimizer = torch.optim.AdamW(policy.parameters(), lr=g.learning_rate, weight_decay=0.0)
     source = RewardSource(preset=config.reward.preset, options=config.reward.options) if config.reward.schedule is None else RewardSource(schedule=config.reward.schedule)
-    writer = RunWriter(run_dir, run_id, config, str(base))
-    emit("started", run_id=run_id, run_dir=str(run_dir), params=policy.num_params(), train_samples=len(train_set), base=str(base))
-
     generator = torch.Generator().manual_seed(config.run.seed)
     order: list[int] = []
+    first_step = 1
+    checkpoint = latest_checkpoint(run_dir) if resume else None
+    if resume and checkpoint is None:
+        raise ConfigError(f"{run_dir}: no checkpoint to resume from")
+    if checkpoint is not None:
+        state = torch.load(checkpoint / "state.pt")
+        policy.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        random.setstate(state["python_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        generator.set_state(state["sampling_rng"])
+        order = state["order"]
+        first_step = state["step"] + 1
+    writer = RunWriter(run_dir, run_id, config, str(base), resume_after=first_step - 1 if checkpoint else None)
+    emit("started", run_id=run_id, run_dir=str(run_dir), params=policy.num_params(), train_samples=len(train_set), base=str(base), first_step=first_step)
     steps_per_epoch = max(1, len(train_set) // g.prompts_per_step)
     started = time.time()
     with RewardHost(source) as host:
         known_events = 0
-        for step in range(1, g.max_steps + 1):
+        for step in range(first_step, g.max_steps + 1):
             t0 = time.time()
             progress = (step - 1) / g.max_steps
             epoch = (step - 1) / steps_per_epoch
@@ -232,9 +266,17 @@ def train(config: RunConfig, run_dir: Path, run_id: str) -> dict[str, Any]:
             writer.rollouts(step, records)
             metrics["time_s"]["write"] = round(time.time() - t4, 4)  # the records; the metrics line is small
             writer.metrics(step, metrics)
-            remaining = (time.time() - started) / step * (g.max_steps - step)
+            if step % config.run.checkpoint_every == 0 or step == g.max_steps or step == stop_after:
+                path = save_checkpoint(run_dir, step, policy, optimizer, generator, order)
+                writer.checkpoint(step, path)
+                emit("checkpoint", step=step, path=str(path))
+            remaining = (time.time() - started) / (step - first_step + 1) * (g.max_steps - step)
             emit("step", step=step, reward=round(metrics["reward"]["mean"], 4), exact=round(metrics["exact_match_rate"], 4),
                  format=round(metrics["format_pass_rate"], 4), elapsed_s=round(time.time() - started, 1), remaining_s=round(remaining, 1))
+            if step == stop_after:
+                writer.finish("stopped", {"step": step})
+                emit("stopped", step=step)
+                return {"steps": step, "stopped": True}
 
         policy.eval()
         results = []
@@ -254,12 +296,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train a tool-calling policy with GRPO.")
     parser.add_argument("--config", required=True)
     parser.add_argument("--run-dir")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        if args.resume and not args.run_dir:
+            raise ConfigError("--resume needs --run-dir, the run to continue")
         run_id = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir or config.run.dir or PROJECT_ROOT / ".rollout-studio" / "runs" / run_id)
-        train(config, run_dir, run_dir.name)
+        train(config, run_dir, run_dir.name, resume=args.resume)
         return 0
     except (ConfigError, DatasetError) as err:
         emit("error", message=str(err))

@@ -80,3 +80,41 @@ def test_the_base_cache_key_follows_settings_and_code(monkeypatch):
     real_read = pretrain.Path.read_bytes
     monkeypatch.setattr(pretrain.Path, "read_bytes", lambda self: b"changed" if self.name == "demo_data.py" else real_read(self))
     assert BaseSettings().key() != key
+
+
+def _without_timing(path):
+    out = []
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        for key in ("run", "elapsed_s", "tokens_per_s", "time_s"):
+            record.pop(key, None)
+        out.append(record)
+    return out
+
+
+def test_resume_is_exact(tmp_path, base):
+    config = write_run(tmp_path, base)
+    config.grpo.max_steps = 4
+    train(config, tmp_path / "whole", "whole")
+    stopped = train(config, tmp_path / "halves", "halves", stop_after=2)
+    assert stopped["stopped"] and json.loads((tmp_path / "halves" / "run.json").read_text())["status"] == "stopped"
+    train(config, tmp_path / "halves", "halves", resume=True)
+    for step in (3, 4):
+        name = f"rollouts/step-{step:06d}.jsonl"
+        assert _without_timing(tmp_path / "whole" / name) == _without_timing(tmp_path / "halves" / name)
+    assert _without_timing(tmp_path / "whole" / "metrics.jsonl") == _without_timing(tmp_path / "halves" / "metrics.jsonl")
+    info = json.loads((tmp_path / "halves" / "run.json").read_text())
+    assert info["status"] == "finished" and [c["step"] for c in info["checkpoints"]] == [2, 4] and info["resumed_at"][0]["step"] == 2
+
+
+def test_a_run_killed_after_its_checkpoint_resumes_without_duplicate_steps(tmp_path, base):
+    config = write_run(tmp_path, base)
+    config.grpo.max_steps = 3
+    config.run.checkpoint_every = 1
+    train(config, tmp_path / "run", "run", stop_after=2)
+    # As if killed after writing step 2 but with checkpoint 1 the latest: drop checkpoint 2.
+    import shutil
+    shutil.rmtree(tmp_path / "run" / "checkpoints" / "step-000002")
+    train(config, tmp_path / "run", "run", resume=True)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]
