@@ -49,6 +49,10 @@ class RunWriter:
                     stale.unlink()
         self._save_info()
 
+    def set_status(self, status: str) -> None:
+        self.info["status"] = status
+        self._save_info()
+
     def checkpoint(self, step: int, path: Path) -> None:
         self.info.setdefault("checkpoints", []).append({"step": step, "path": str(path.relative_to(self.dir))})
         self._save_info()

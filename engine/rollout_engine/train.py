@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import ConfigError, RunConfig, load_config
+from .control import Control
 from .data import DatasetError, Sample, read_dataset
 from .grpo import group_advantages, policy_loss, zero_variance_fraction
 from .pretrain import BaseSettings, ensure_base, load_base
@@ -156,140 +157,163 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
     emit("started", run_id=run_id, run_dir=str(run_dir), params=policy.num_params(), train_samples=len(train_set), base=str(base), first_step=first_step)
     steps_per_epoch = max(1, len(train_set) // g.prompts_per_step)
     started = time.time()
-    with RewardHost(source) as host:
-        known_events = 0
-        for step in range(first_step, g.max_steps + 1):
-            t0 = time.time()
-            progress = (step - 1) / g.max_steps
-            epoch = (step - 1) / steps_per_epoch
-            lr = g.learning_rate if g.lr_scheduler_type == "constant" else g.learning_rate * 0.5 * (1 + math.cos(math.pi * progress))
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+    control = Control(run_dir)
+    control.start()
 
-            # 1. Rollout: G samples for each prompt of the step.
-            if len(order) < g.prompts_per_step:
-                order += random.sample(range(len(train_set)), len(train_set))
-            batch = [train_set[order.pop()] for _ in range(g.prompts_per_step)]
-            prompts = [tokenizer.encode(render_plain(messages(s, config.data.template))) for s in batch]
-            repeated = [p for p in prompts for _ in range(g.num_generations)]
-            policy.eval()
-            tokens, finished = policy.generate(repeated, config.policy.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
-                                               eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, generator=generator)
-            completions = [tokenizer.decode(t) for t in tokens]
-            t1 = time.time()
-
-            # 2. Rewards from the host, with the step and progress the schedule depends on.
-            samples = [batch[i // g.num_generations] for i in range(len(repeated))]
-            wire = [{"id": f"{s.id}#{i % g.num_generations}", "completion": c, "ground_truth": reward_ground_truth(s, config.data.template), "tools": s.tools}
-                    for i, (s, c) in enumerate(zip(samples, completions))]
-            try:
-                scores = host.score(wire, step=step, progress=progress, epoch=epoch)
-            except RewardHostError as err:
-                writer.finish("paused", {"error": str(err), "step": step})
-                emit("error", message=f"the reward host failed: {err}; the run is paused at step {step} and nothing was lost")
-                raise
-            for event in host.events[known_events:]:
-                if event.get("event") == "reload_rejected":
-                    emit("warning", message=f"reward reload rejected: {event['error']['message']}")
-                elif event.get("event") == "reloaded":
-                    emit("reward_reloaded", version=event["version"], previous=event.get("previous"))
-            known_events = len(host.events)
-            for score in scores:
-                writer.reward_version(score["version"], None, config.reward.schedule)
-            t2 = time.time()
-
-            # 3. Advantages within each group; reward failures are left out.
-            rewards = [s["total"] for s in scores]
-            advantages, trains = group_advantages(rewards, g.num_generations, scale=g.scale_rewards)
-
-            # 4. Update: the clipped surrogate (+ KL to the reference) over completion tokens.
-            policy.train()
-            rows = [(p, t + ([tokenizer.eos_id] if f else [])) for p, t, f in zip(repeated, tokens, finished)]
-            adv = torch.tensor(advantages, dtype=torch.float32) * torch.tensor(trains, dtype=torch.float32)
-            stats: dict[str, float] = {}
-            old_logp = None
-            with torch.no_grad():
-                ref_logp = sequence_logprobs(reference, rows, tokenizer.pad_id)[0] if reference is not None else None
-            skipped = False
-            for _ in range(g.num_iterations):
-                logp, entropy, mask = sequence_logprobs(policy, rows, tokenizer.pad_id)
-                if old_logp is None:
-                    old_logp = logp.detach()
-                loss, stats = policy_loss(logp, old_logp, adv, mask * torch.tensor(trains, dtype=torch.float32)[:, None], epsilon=g.epsilon, beta=g.beta,
-                                          ref_logp=ref_logp, entropy=entropy, entropy_coef=g.entropy_coef, loss_type=g.loss_type,
-                                          max_length=config.policy.max_new_tokens + 1)
-                if not torch.isfinite(loss):
-                    emit("warning", message=f"step {step}: the loss is {float(loss)}; the update is skipped")
-                    skipped = True
-                    break
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_norm = float(torch.nn.utils.clip_grad_norm_(policy.parameters(), g.max_grad_norm))
-                optimizer.step()
-            t3 = time.time()
-
-            # 5. Records and metrics.
-            records = []
-            for i, (s, c, score) in enumerate(zip(samples, completions, scores)):
-                records.append({"run": run_id, "step": step, "prompt_id": s.id, "group": i // g.num_generations, "sample": i % g.num_generations,
-                                "policy_version": step - 1, "reward_version": score["version"], "prompt": {"messages": s.messages, "tools": s.tools},
-                                "completion": c, "calls": score["calls"], "parse_failure": score["parseFailure"], "ground_truth": s.ground_truth,
-                                "reward": score["total"], "components": score["components"], "failure": score["failure"], "advantage": advantages[i],
-                                "trained": trains[i], "prompt_tokens": len(repeated[i]), "completion_tokens": len(tokens[i]),
-                                "finish_reason": "stop" if finished[i] else "length"})
-            ok = [s for s in scores if s["total"] is not None]
-            totals = [s["total"] for s in ok]
-            component_stats = {}
-            for name in (ok[0]["components"] if ok else {}):
-                values = [s["components"][name]["value"] for s in ok if name in s["components"]]
-                component_stats[name] = {"mean": sum(values) / len(values), "min": min(values), "max": max(values)}
-            reasons = Counter(s["parseFailure"]["reason"] for s in scores if s["parseFailure"])
-            lengths = [len(t) for t in tokens]
-            metrics = {
-                "step": step, "elapsed_s": round(time.time() - started, 3), "learning_rate": lr,
-                "reward": {"mean": sum(totals) / max(1, len(totals)), "min": min(totals, default=0.0), "max": max(totals, default=0.0)},
-                "components": component_stats,
-                "format_pass_rate": sum(1 for s in ok if s["components"].get("format", {}).get("raw", 0) > 0) / max(1, len(scores)),
-                "parse_failure_rate": sum(reasons.values()) / len(scores), "parse_failures": dict(reasons),
-                "exact_match_rate": sum(exact_match(sc, s.ground_truth) for sc, s in zip(scores, samples)) / len(scores),
-                "reward_failures": len(scores) - len(ok),
-                "zero_variance_groups": zero_variance_fraction(rewards, g.num_generations),
-                "advantage": {"mean": sum(advantages) / len(advantages), "min": min(advantages), "max": max(advantages)},
-                "kl": stats.get("kl"), "entropy": stats.get("entropy"), "clip_fraction": stats.get("clip_fraction"), "grad_norm": None if skipped else grad_norm,
-                "update_skipped": skipped,
-                "completion_length": {"mean": sum(lengths) / len(lengths), "max": max(lengths)},
-                "truncation_rate": sum(1 for f in finished if not f) / len(finished),
-                "tokens_per_s": {"rollout": sum(lengths) / max(t1 - t0, 1e-9), "train": sum(len(p) + len(c) for p, c in rows) * g.num_iterations / max(t3 - t2, 1e-9)},
-                "time_s": {"rollout": round(t1 - t0, 4), "reward": round(t2 - t1, 4), "update": round(t3 - t2, 4)},
-            }
-            t4 = time.time()
-            writer.rollouts(step, records)
-            metrics["time_s"]["write"] = round(time.time() - t4, 4)  # the records; the metrics line is small
-            writer.metrics(step, metrics)
-            if step % config.run.checkpoint_every == 0 or step == g.max_steps or step == stop_after:
-                path = save_checkpoint(run_dir, step, policy, optimizer, generator, order)
-                writer.checkpoint(step, path)
-                emit("checkpoint", step=step, path=str(path))
-            remaining = (time.time() - started) / (step - first_step + 1) * (g.max_steps - step)
-            emit("step", step=step, reward=round(metrics["reward"]["mean"], 4), exact=round(metrics["exact_match_rate"], 4),
-                 format=round(metrics["format_pass_rate"], 4), elapsed_s=round(time.time() - started, 1), remaining_s=round(remaining, 1))
-            if step == stop_after:
-                writer.finish("stopped", {"step": step})
-                emit("stopped", step=step)
-                return {"steps": step, "stopped": True}
-
+    def sample_now(message: dict[str, Any]) -> dict[str, Any]:
+        """A completion from the current policy, for the control socket's sample command."""
         policy.eval()
-        results = []
-        for split, samples_ in sorted(eval_sets.items()):
-            result = evaluate(policy, tokenizer, host, samples_, config, g.max_steps, 1.0, g.max_steps / steps_per_epoch, split)
-            writer.eval(result)
-            emit("eval", **result)
-            results.append(result)
-    summary = {"steps": g.max_steps, "seconds": round(time.time() - started, 1), "eval": results}
-    writer.finish("finished", summary)
-    torch.save({"config": policy.config.__dict__, "model": policy.state_dict()}, run_dir / "policy.pt")
-    emit("finished", **summary)
-    return summary
+        tokens, finished_ = policy.generate([tokenizer.encode(message["prompt"])], int(message.get("max_new_tokens", config.policy.max_new_tokens)),
+                                            temperature=float(message.get("temperature", g.temperature)), eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
+        return {"completion": tokenizer.decode(tokens[0]), "finish_reason": "stop" if finished_[0] else "length"}
+
+    try:
+        with RewardHost(source) as host:
+            known_events = 0
+            for step in range(first_step, g.max_steps + 1):
+                t0 = time.time()
+                progress = (step - 1) / g.max_steps
+                epoch = (step - 1) / steps_per_epoch
+                lr = g.learning_rate if g.lr_scheduler_type == "constant" else g.learning_rate * 0.5 * (1 + math.cos(math.pi * progress))
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+
+                # 1. Rollout: G samples for each prompt of the step.
+                if len(order) < g.prompts_per_step:
+                    order += random.sample(range(len(train_set)), len(train_set))
+                batch = [train_set[order.pop()] for _ in range(g.prompts_per_step)]
+                prompts = [tokenizer.encode(render_plain(messages(s, config.data.template))) for s in batch]
+                repeated = [p for p in prompts for _ in range(g.num_generations)]
+                policy.eval()
+                tokens, finished = policy.generate(repeated, config.policy.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
+                                                   eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, generator=generator)
+                completions = [tokenizer.decode(t) for t in tokens]
+                t1 = time.time()
+
+                # 2. Rewards from the host, with the step and progress the schedule depends on.
+                samples = [batch[i // g.num_generations] for i in range(len(repeated))]
+                wire = [{"id": f"{s.id}#{i % g.num_generations}", "completion": c, "ground_truth": reward_ground_truth(s, config.data.template), "tools": s.tools}
+                        for i, (s, c) in enumerate(zip(samples, completions))]
+                try:
+                    scores = host.score(wire, step=step, progress=progress, epoch=epoch)
+                except RewardHostError as err:
+                    writer.finish("paused", {"error": str(err), "step": step})
+                    emit("error", message=f"the reward host failed: {err}; the run is paused at step {step} and nothing was lost")
+                    raise
+                for event in host.events[known_events:]:
+                    if event.get("event") == "reload_rejected":
+                        emit("warning", message=f"reward reload rejected: {event['error']['message']}")
+                    elif event.get("event") == "reloaded":
+                        emit("reward_reloaded", version=event["version"], previous=event.get("previous"))
+                known_events = len(host.events)
+                for score in scores:
+                    writer.reward_version(score["version"], None, config.reward.schedule)
+                t2 = time.time()
+
+                # 3. Advantages within each group; reward failures are left out.
+                rewards = [s["total"] for s in scores]
+                advantages, trains = group_advantages(rewards, g.num_generations, scale=g.scale_rewards)
+
+                # 4. Update: the clipped surrogate (+ KL to the reference) over completion tokens.
+                policy.train()
+                rows = [(p, t + ([tokenizer.eos_id] if f else [])) for p, t, f in zip(repeated, tokens, finished)]
+                adv = torch.tensor(advantages, dtype=torch.float32) * torch.tensor(trains, dtype=torch.float32)
+                stats: dict[str, float] = {}
+                old_logp = None
+                with torch.no_grad():
+                    ref_logp = sequence_logprobs(reference, rows, tokenizer.pad_id)[0] if reference is not None else None
+                skipped = False
+                for _ in range(g.num_iterations):
+                    logp, entropy, mask = sequence_logprobs(policy, rows, tokenizer.pad_id)
+                    if old_logp is None:
+                        old_logp = logp.detach()
+                    loss, stats = policy_loss(logp, old_logp, adv, mask * torch.tensor(trains, dtype=torch.float32)[:, None], epsilon=g.epsilon, beta=g.beta,
+                                              ref_logp=ref_logp, entropy=entropy, entropy_coef=g.entropy_coef, loss_type=g.loss_type,
+                                              max_length=config.policy.max_new_tokens + 1)
+                    if not torch.isfinite(loss):
+                        emit("warning", message=f"step {step}: the loss is {float(loss)}; the update is skipped")
+                        skipped = True
+                        break
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    grad_norm = float(torch.nn.utils.clip_grad_norm_(policy.parameters(), g.max_grad_norm))
+                    optimizer.step()
+                t3 = time.time()
+
+                # 5. Records and metrics.
+                records = []
+                for i, (s, c, score) in enumerate(zip(samples, completions, scores)):
+                    records.append({"run": run_id, "step": step, "prompt_id": s.id, "group": i // g.num_generations, "sample": i % g.num_generations,
+                                    "policy_version": step - 1, "reward_version": score["version"], "prompt": {"messages": s.messages, "tools": s.tools},
+                                    "completion": c, "calls": score["calls"], "parse_failure": score["parseFailure"], "ground_truth": s.ground_truth,
+                                    "reward": score["total"], "components": score["components"], "failure": score["failure"], "advantage": advantages[i],
+                                    "trained": trains[i], "prompt_tokens": len(repeated[i]), "completion_tokens": len(tokens[i]),
+                                    "finish_reason": "stop" if finished[i] else "length"})
+                ok = [s for s in scores if s["total"] is not None]
+                totals = [s["total"] for s in ok]
+                component_stats = {}
+                for name in (ok[0]["components"] if ok else {}):
+                    values = [s["components"][name]["value"] for s in ok if name in s["components"]]
+                    component_stats[name] = {"mean": sum(values) / len(values), "min": min(values), "max": max(values)}
+                reasons = Counter(s["parseFailure"]["reason"] for s in scores if s["parseFailure"])
+                lengths = [len(t) for t in tokens]
+                metrics = {
+                    "step": step, "elapsed_s": round(time.time() - started, 3), "learning_rate": lr,
+                    "reward": {"mean": sum(totals) / max(1, len(totals)), "min": min(totals, default=0.0), "max": max(totals, default=0.0)},
+                    "components": component_stats,
+                    "format_pass_rate": sum(1 for s in ok if s["components"].get("format", {}).get("raw", 0) > 0) / max(1, len(scores)),
+                    "parse_failure_rate": sum(reasons.values()) / len(scores), "parse_failures": dict(reasons),
+                    "exact_match_rate": sum(exact_match(sc, s.ground_truth) for sc, s in zip(scores, samples)) / len(scores),
+                    "reward_failures": len(scores) - len(ok),
+                    "zero_variance_groups": zero_variance_fraction(rewards, g.num_generations),
+                    "advantage": {"mean": sum(advantages) / len(advantages), "min": min(advantages), "max": max(advantages)},
+                    "kl": stats.get("kl"), "entropy": stats.get("entropy"), "clip_fraction": stats.get("clip_fraction"), "grad_norm": None if skipped else grad_norm,
+                    "update_skipped": skipped,
+                    "completion_length": {"mean": sum(lengths) / len(lengths), "max": max(lengths)},
+                    "truncation_rate": sum(1 for f in finished if not f) / len(finished),
+                    "tokens_per_s": {"rollout": sum(lengths) / max(t1 - t0, 1e-9), "train": sum(len(p) + len(c) for p, c in rows) * g.num_iterations / max(t3 - t2, 1e-9)},
+                    "time_s": {"rollout": round(t1 - t0, 4), "reward": round(t2 - t1, 4), "update": round(t3 - t2, 4)},
+                }
+                t4 = time.time()
+                writer.rollouts(step, records)
+                metrics["time_s"]["write"] = round(time.time() - t4, 4)  # the records; the metrics line is small
+                writer.metrics(step, metrics)
+                remaining = (time.time() - started) / (step - first_step + 1) * (g.max_steps - step)
+                emit("step", step=step, reward=round(metrics["reward"]["mean"], 4), exact=round(metrics["exact_match_rate"], 4),
+                     format=round(metrics["format_pass_rate"], 4), elapsed_s=round(time.time() - started, 1), remaining_s=round(remaining, 1))
+
+                # 6. Between steps: checkpoints and run control (stop, pause, samples from the current policy).
+                if step == stop_after:
+                    control.stop_requested = True
+                if step % config.run.checkpoint_every == 0 or step == g.max_steps or control.stop_requested or control.checkpoint_requested:
+                    control.checkpoint_requested = False
+                    path = save_checkpoint(run_dir, step, policy, optimizer, generator, order)
+                    writer.checkpoint(step, path)
+                    emit("checkpoint", step=step, path=str(path))
+                control.serve_samples(sample_now)
+                control.wait_while_paused(lambda: (writer.set_status("paused"), emit("paused", step=step)), sample_now)
+                if control.stop_requested:
+                    writer.finish("stopped", {"step": step})
+                    emit("stopped", step=step)
+                    return {"steps": step, "stopped": True}
+                if writer.info["status"] == "paused":
+                    writer.set_status("running")
+                    emit("resumed", step=step)
+
+            policy.eval()
+            results = []
+            for split, samples_ in sorted(eval_sets.items()):
+                result = evaluate(policy, tokenizer, host, samples_, config, g.max_steps, 1.0, g.max_steps / steps_per_epoch, split)
+                writer.eval(result)
+                emit("eval", **result)
+                results.append(result)
+        summary = {"steps": g.max_steps, "seconds": round(time.time() - started, 1), "eval": results}
+        writer.finish("finished", summary)
+        torch.save({"config": policy.config.__dict__, "model": policy.state_dict()}, run_dir / "policy.pt")
+        emit("finished", **summary)
+        return summary
+    finally:
+        control.close()
 
 
 def main(argv: list[str] | None = None) -> int:

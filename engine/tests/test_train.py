@@ -118,3 +118,67 @@ def test_a_run_killed_after_its_checkpoint_resumes_without_duplicate_steps(tmp_p
     train(config, tmp_path / "run", "run", resume=True)
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3]
+
+
+def _engine(tmp_path, base, steps=200):
+    """A training engine subprocess on a long run, and a reader of its events."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = write_run(tmp_path, base)
+    text = (tmp_path / "run.toml").read_text().replace("max_steps = 2", f"max_steps = {steps}")
+    (tmp_path / "run.toml").write_text(text)
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen([sys.executable, "-m", "rollout_engine.train", "--config", str(tmp_path / "run.toml"), "--run-dir", str(tmp_path / "run")],
+                               cwd=root, env={**__import__("os").environ, "PYTHONPATH": str(root / "engine")}, stdout=subprocess.PIPE, text=True)
+    events = (json.loads(line) for line in process.stdout if line.startswith("{"))
+    return config, process, events
+
+
+def _until(events, name):
+    for event in events:
+        if event["event"] == name:
+            return event
+    raise AssertionError(f"no {name} event")
+
+
+def test_sigterm_finishes_the_step_checkpoints_and_exits_cleanly(tmp_path, base):
+    import signal
+
+    _, process, events = _engine(tmp_path, base)
+    step = _until(events, "step")["step"]
+    process.send_signal(signal.SIGTERM)
+    stopped = _until(events, "stopped")
+    assert process.wait(timeout=60) == 0 and stopped["step"] >= step
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["status"] == "stopped" and info["checkpoints"][-1]["step"] == stopped["step"]
+    assert not (tmp_path / "run" / "control.sock").exists()
+
+
+def test_the_control_socket_pauses_samples_checkpoints_and_stops(tmp_path, base):
+    import socket
+
+    _, process, events = _engine(tmp_path, base)
+    _until(events, "step")
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(str(tmp_path / "run" / "control.sock"))
+    stream = client.makefile("rw")
+
+    def send(message):
+        stream.write(json.dumps(message) + "\n")
+        stream.flush()
+        return json.loads(stream.readline())
+
+    assert send({"command": "pause"}) == {"ok": True, "command": "pause"}
+    paused = _until(events, "paused")
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "paused"
+    reply = send({"command": "sample", "prompt": "<|user|>Weather in Oslo?\n<|assistant|>", "max_new_tokens": 5})
+    assert reply["ok"] and isinstance(reply["completion"], str) and reply["finish_reason"] in ("stop", "length")
+    assert send({"command": "fly"})["error"].startswith("unknown command 'fly'")
+    assert send({"command": "checkpoint"})["ok"] and send({"command": "resume"})["ok"]
+    checkpoint = _until(events, "checkpoint")
+    assert checkpoint["step"] == paused["step"] + 1
+    assert send({"command": "stop"})["ok"]
+    _until(events, "stopped")
+    assert process.wait(timeout=60) == 0
