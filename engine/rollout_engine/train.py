@@ -97,14 +97,17 @@ def evaluate(policy, tokenizer, host: RewardHost, samples: list[Sample], config:
             "mean_reward": sum(rewards) / max(1, len(rewards))}
 
 
-def save_checkpoint(run_dir: Path, step: int, policy, optimizer, generator: torch.Generator, order: list[int]) -> Path:
+def random_states(generator: torch.Generator, order: list[int]) -> dict[str, Any]:
+    return {"python_rng": random.getstate(), "torch_rng": torch.get_rng_state(), "sampling_rng": generator.get_state(), "order": list(order)}
+
+
+def save_checkpoint(run_dir: Path, step: int, policy, optimizer, states: dict[str, Any]) -> Path:
     """Everything needed to continue exactly: weights, optimizer, every random state, data position, step.
     Written to a temporary folder and renamed, so a kill never leaves half a checkpoint."""
     final = run_dir / "checkpoints" / f"step-{step:06d}"
     tmp = final.with_name(final.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
-    torch.save({"step": step, "model": policy.state_dict(), "optimizer": optimizer.state_dict(), "python_rng": random.getstate(),
-                "torch_rng": torch.get_rng_state(), "sampling_rng": generator.get_state(), "order": list(order)}, tmp / "state.pt")
+    torch.save({"step": step, "model": policy.state_dict(), "optimizer": optimizer.state_dict(), **states}, tmp / "state.pt")
     if final.exists():
         import shutil
         shutil.rmtree(final)
@@ -143,7 +146,9 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
     first_step = 1
     checkpoint = latest_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
-        raise ConfigError(f"{run_dir}: no checkpoint to resume from")
+        if not (run_dir / "run.json").exists():
+            raise ConfigError(f"{run_dir}: not a run directory (no run.json) to resume")
+        emit("warning", message=f"{run_dir} has no checkpoint yet: the run starts again from step 1")
     if checkpoint is not None:
         state = torch.load(checkpoint / "state.pt")
         policy.load_state_dict(state["model"])
@@ -153,7 +158,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         generator.set_state(state["sampling_rng"])
         order = state["order"]
         first_step = state["step"] + 1
-    writer = RunWriter(run_dir, run_id, config, str(base), resume_after=first_step - 1 if checkpoint else None)
+    writer = RunWriter(run_dir, run_id, config, str(base), resume_after=first_step - 1 if resume else None)
     emit("started", run_id=run_id, run_dir=str(run_dir), params=policy.num_params(), train_samples=len(train_set), base=str(base), first_step=first_step)
     steps_per_epoch = max(1, len(train_set) // g.prompts_per_step)
     started = time.time()
@@ -179,6 +184,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     group["lr"] = lr
 
                 # 1. Rollout: G samples for each prompt of the step.
+                states_before = random_states(generator, order)  # to redo this step exactly if it fails
                 if len(order) < g.prompts_per_step:
                     order += random.sample(range(len(train_set)), len(train_set))
                 batch = [train_set[order.pop()] for _ in range(g.prompts_per_step)]
@@ -197,8 +203,12 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 try:
                     scores = host.score(wire, step=step, progress=progress, epoch=epoch)
                 except RewardHostError as err:
-                    writer.finish("paused", {"error": str(err), "step": step})
-                    emit("error", message=f"the reward host failed: {err}; the run is paused at step {step} and nothing was lost")
+                    # Keep everything up to the last finished step: a resume redoes this one exactly.
+                    path = save_checkpoint(run_dir, step - 1, policy, optimizer, states_before)
+                    writer.checkpoint(step - 1, path)
+                    writer.finish("paused", {"error": str(err), "step": step - 1})
+                    emit("error", message=f"the reward host failed twice on step {step}: {err}. The run is paused after step {step - 1} "
+                                          f"with a checkpoint; fix the reward and resume with --resume --run-dir {run_dir}")
                     raise
                 for event in host.events[known_events:]:
                     if event.get("event") == "reload_rejected":
@@ -287,7 +297,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     control.stop_requested = True
                 if step % config.run.checkpoint_every == 0 or step == g.max_steps or control.stop_requested or control.checkpoint_requested:
                     control.checkpoint_requested = False
-                    path = save_checkpoint(run_dir, step, policy, optimizer, generator, order)
+                    path = save_checkpoint(run_dir, step, policy, optimizer, random_states(generator, order))
                     writer.checkpoint(step, path)
                     emit("checkpoint", step=step, path=str(path))
                 control.serve_samples(sample_now)

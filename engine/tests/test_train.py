@@ -120,14 +120,14 @@ def test_a_run_killed_after_its_checkpoint_resumes_without_duplicate_steps(tmp_p
     assert steps == [1, 2, 3]
 
 
-def _engine(tmp_path, base, steps=200):
+def _engine(tmp_path, base, steps=200, extra_toml=""):
     """A training engine subprocess on a long run, and a reader of its events."""
     import subprocess
     import sys
     from pathlib import Path
 
     config = write_run(tmp_path, base)
-    text = (tmp_path / "run.toml").read_text().replace("max_steps = 2", f"max_steps = {steps}")
+    text = (tmp_path / "run.toml").read_text().replace("max_steps = 2", f"max_steps = {steps}") + extra_toml
     (tmp_path / "run.toml").write_text(text)
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen([sys.executable, "-m", "rollout_engine.train", "--config", str(tmp_path / "run.toml"), "--run-dir", str(tmp_path / "run")],
@@ -182,3 +182,54 @@ def test_the_control_socket_pauses_samples_checkpoints_and_stops(tmp_path, base)
     assert send({"command": "stop"})["ok"]
     _until(events, "stopped")
     assert process.wait(timeout=60) == 0
+
+
+def test_a_reward_host_that_keeps_dying_pauses_the_run_and_loses_nothing(tmp_path, base, capsys):
+    from pathlib import Path
+
+    from rollout_engine.reward_client import RewardHostError
+
+    config = write_run(tmp_path, base)
+    config.grpo.max_steps = 3
+    config.reward.preset = None
+    config.reward.schedule = str(Path(__file__).resolve().parents[2] / "test/reward/schedules/kills-host.ts")
+    with pytest.raises(RewardHostError, match="failed twice"):
+        train(config, tmp_path / "run", "run")
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["status"] == "paused" and info["summary"]["step"] == 1 and info["checkpoints"][-1]["step"] == 1
+    errors = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"error"' in line]
+    assert "resume with --resume" in errors[-1]["message"]
+    # With a working reward the run resumes from step 2 and equals one that never failed.
+    config.reward.schedule, config.reward.preset = None, "tool-zero"
+    train(config, tmp_path / "run", "run", resume=True)
+    train(config, tmp_path / "whole", "whole")
+    assert _without_timing(tmp_path / "run" / "metrics.jsonl")[1:] == _without_timing(tmp_path / "whole" / "metrics.jsonl")[1:]
+
+
+def test_a_killed_engine_leaves_a_run_that_reads_and_resumes(tmp_path, base):
+    import signal
+
+    _, process, events = _engine(tmp_path, base, steps=6, extra_toml="[run]\ncheckpoint_every = 2\n")
+    while _until(events, "step")["step"] < 3:
+        pass
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    info = json.loads((tmp_path / "run" / "run.json").read_text())  # readable after a kill
+    assert info["status"] == "running" and info["step"] >= 3
+    for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines():
+        json.loads(line)
+    train(load_config(tmp_path / "run.toml"), tmp_path / "run", "run", resume=True)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 7))
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["resumed_at"][0]["step"] in (2, 4)
+
+
+def test_resume_without_a_checkpoint_starts_over(tmp_path, base):
+    config = write_run(tmp_path, base)
+    config.run.checkpoint_every = 100
+    train(config, tmp_path / "run", "run")
+    import shutil
+    shutil.rmtree(tmp_path / "run" / "checkpoints")
+    train(config, tmp_path / "run", "run", resume=True)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2]
