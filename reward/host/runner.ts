@@ -47,6 +47,18 @@ export function workerScript(): string {
   throw new LoadError(`the reward worker is not built (looked for ${beside}); run \`npm run build\``);
 }
 
+/** Listens to a worker's message, error and exit events until the returned function is called. */
+function listen(worker: Worker, on: { message: (m: FromWorker) => void; error: (err: Error & { code?: string }) => void; exit: (code: number) => void }): () => void {
+  worker.on("message", on.message);
+  worker.on("error", on.error);
+  worker.on("exit", on.exit);
+  return () => {
+    worker.off("message", on.message);
+    worker.off("error", on.error);
+    worker.off("exit", on.exit);
+  };
+}
+
 type Outcome = { kind: "done"; message: FromWorker } | { kind: "died"; index: number; failure: RewardFailure };
 
 export class ScheduleRunner {
@@ -95,27 +107,21 @@ export class ScheduleRunner {
       stderr: false,
     });
     const loaded = await new Promise<FromWorker>((resolve, reject) => {
-      const onMessage = (m: FromWorker) => {
-        if (m.type !== "loaded") return;
-        cleanup();
-        resolve(m);
-      };
-      const onError = (err: Error) => {
-        cleanup();
-        reject(new LoadError(`the schedule crashed while loading: ${err.message}`, err.stack ?? ""));
-      };
-      const onExit = (code: number) => {
-        cleanup();
-        reject(new LoadError(`the reward worker exited with code ${code} while loading the schedule`));
-      };
-      const cleanup = () => {
-        this.worker.off("message", onMessage);
-        this.worker.off("error", onError);
-        this.worker.off("exit", onExit);
-      };
-      this.worker.on("message", onMessage);
-      this.worker.on("error", onError);
-      this.worker.on("exit", onExit);
+      const stop = listen(this.worker, {
+        message: (m) => {
+          if (m.type !== "loaded") return;
+          stop();
+          resolve(m);
+        },
+        error: (err) => {
+          stop();
+          reject(new LoadError(`the schedule crashed while loading: ${err.message}`, err.stack ?? ""));
+        },
+        exit: (code) => {
+          stop();
+          reject(new LoadError(`the reward worker exited with code ${code} while loading the schedule`));
+        },
+      });
       this.worker.postMessage(this.loadMessage);
     });
     if (loaded.type === "loaded" && !loaded.ok) {
@@ -206,37 +212,34 @@ export class ScheduleRunner {
         void this.worker.terminate();
         resolve({ kind: "died", index, failure: { kind: "timeout", message: `the reward took longer than the batch time limit of ${this.limits.batchTimeoutMs} ms on this sample (an endless loop?)` } });
       }, this.limits.batchTimeoutMs);
-      const onMessage = (m: FromWorker) => {
-        if (!("batch" in m) || m.batch !== batch) return;
-        cleanup();
-        resolve({ kind: "done", message: m });
-      };
-      const onError = (err: Error & { code?: string }) => {
-        const index = Atomics.load(progress, 0);
-        cleanup();
-        const oom = err.code === "ERR_WORKER_OUT_OF_MEMORY";
-        resolve({
-          kind: "died",
-          index,
-          failure: oom
-            ? { kind: "out_of_memory", message: `the reward ran out of memory (limit ${this.limits.memoryMb} MB) on this sample` }
-            : { kind: "crashed", message: `the reward crashed the worker: ${err.message}` },
-        });
-      };
-      const onExit = (code: number) => {
-        const index = Atomics.load(progress, 0);
-        cleanup();
-        resolve({ kind: "died", index, failure: { kind: "crashed", message: `the reward worker exited (code ${code}) on this sample` } });
-      };
+      const stop = listen(this.worker, {
+        message: (m) => {
+          if (!("batch" in m) || m.batch !== batch) return;
+          cleanup();
+          resolve({ kind: "done", message: m });
+        },
+        error: (err) => {
+          const index = Atomics.load(progress, 0);
+          cleanup();
+          const oom = err.code === "ERR_WORKER_OUT_OF_MEMORY";
+          resolve({
+            kind: "died",
+            index,
+            failure: oom
+              ? { kind: "out_of_memory", message: `the reward ran out of memory (limit ${this.limits.memoryMb} MB) on this sample` }
+              : { kind: "crashed", message: `the reward crashed the worker: ${err.message}` },
+          });
+        },
+        exit: (code) => {
+          const index = Atomics.load(progress, 0);
+          cleanup();
+          resolve({ kind: "died", index, failure: { kind: "crashed", message: `the reward worker exited (code ${code}) on this sample` } });
+        },
+      });
       const cleanup = () => {
         clearTimeout(timer);
-        this.worker.off("message", onMessage);
-        this.worker.off("error", onError);
-        this.worker.off("exit", onExit);
+        stop();
       };
-      this.worker.on("message", onMessage);
-      this.worker.on("error", onError);
-      this.worker.on("exit", onExit);
       this.worker.postMessage(message);
     });
   }
