@@ -21,7 +21,7 @@ export type { ParsedCompletion, ParseFailure, ParseFailureReason, ToolCall, Call
 export type { ToolSchema, AstError, AstMatch, ValueMode, AssignmentMethod, CallPair } from "./match";
 export type { PyValue, PyFloat } from "./pyjson";
 export {
-  parseCompletion, parseGroundTruth, parsePythonCalls, stripChatTemplate, tagBlocks, firstTag, isParseFailure,
+  parseCompletion, parseGroundTruth, parsePythonCalls, stripChatTemplate, tagBlocks, firstTag, isParseFailure, PARSE_FAILURE_REASONS,
 } from "./parse";
 export {
   exactCallsMatch, namesMatch, callsEqualInOrder, multisetJaccard, valueCredit, callCredit, assignCalls, astCheck,

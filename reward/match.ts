@@ -24,12 +24,6 @@ export function sameMultiset(a: readonly string[], b: readonly string[]): boolea
   return true;
 }
 
-export function countersEqual(a: Map<string, number>, b: Map<string, number>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, n] of a) if (b.get(k) !== n) return false;
-  return true;
-}
-
 /** |a ∩ b| for multisets. */
 export function multisetIntersection(a: readonly string[], b: readonly string[]): number {
   const cb = counter(b);

@@ -96,8 +96,3 @@ export function scoreSample(schedule: AnySchedule, sample: RewardSample, t: Trai
   if (sample.id !== undefined) out.id = sample.id;
   return out;
 }
-
-/** Scores a batch in order. */
-export function scoreBatch(schedule: AnySchedule, samples: readonly RewardSample[], t: TrainingTime, version: string): RewardScore[] {
-  return samples.map((s) => scoreSample(schedule, s, t, version));
-}
