@@ -9,6 +9,7 @@ Files are appended and flushed per step; run.json is replaced atomically.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -26,11 +27,35 @@ def write_atomic(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+class RunInUseError(RuntimeError):
+    """Another engine is writing this run directory."""
+
+
+def lock_run_dir(run_dir: Path):
+    """Holds an exclusive lock on the run directory for this process's life: two engines writing one run
+    would interleave its files. Returns the open lock file (keep a reference to hold the lock)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(run_dir / ".lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "unknown"
+        handle.close()
+        raise RunInUseError(f"{run_dir} is in use by another engine (pid {owner}); stop it first, or use another --run-dir") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
 class RunWriter:
     def __init__(self, run_dir: Path, run_id: str, config: Any, base: str | None, resume_after: int | None = None):
         """A new run, or with resume_after = the checkpoint's step, a run continued from it: steps written
         after that checkpoint (by an engine that was killed) are dropped, as they will be done again."""
         self.dir = run_dir
+        self._lock = lock_run_dir(run_dir)
         for sub in ("rollouts", "rewards", "checkpoints"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
         if resume_after is None:
@@ -99,3 +124,4 @@ class RunWriter:
         if summary is not None:
             self.info["summary"] = summary
         self._save_info()
+        self._lock.close()  # releases the run directory

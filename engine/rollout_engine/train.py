@@ -26,7 +26,7 @@ from .data import DatasetError, Sample, read_dataset
 from .grpo import group_advantages, policy_loss, zero_variance_fraction
 from .pretrain import BaseSettings, ensure_base, load_base
 from .reward_client import RewardHost, RewardHostError, RewardSource
-from .rundir import RunWriter
+from .rundir import RunInUseError, RunWriter
 from .templates import messages, render_plain, reward_ground_truth
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = Path(args.run_dir or config.run.dir or PROJECT_ROOT / ".rollout-studio" / "runs" / run_id)
         train(config, run_dir, run_dir.name, resume=args.resume)
         return 0
-    except (ConfigError, DatasetError) as err:
+    except (ConfigError, DatasetError, RunInUseError) as err:
         emit("error", message=str(err))
         return 2
     except RewardHostError as err:

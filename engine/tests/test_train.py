@@ -233,3 +233,16 @@ def test_resume_without_a_checkpoint_starts_over(tmp_path, base):
     train(config, tmp_path / "run", "run", resume=True)
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2]
+
+
+def test_a_second_engine_cannot_write_a_run_in_use(tmp_path, base):
+    from rollout_engine.rundir import RunInUseError, lock_run_dir
+
+    _, process, events = _engine(tmp_path, base)
+    _until(events, "step")
+    config = load_config(tmp_path / "run.toml")
+    with pytest.raises(RunInUseError, match=rf"in use by another engine \(pid {process.pid}\)"):
+        train(config, tmp_path / "run", "run", resume=True)
+    process.terminate()
+    assert process.wait(timeout=60) == 0
+    lock_run_dir(tmp_path / "run").close()  # free again once the engine is gone
