@@ -171,6 +171,11 @@ def _request(tool: Tool, rng: random.Random, held_out_values: bool) -> tuple[str
     return text, args
 
 
+def request_for(tool: Tool, rng: random.Random, held_out_values: bool = False) -> tuple[str, dict[str, Any]]:
+    """A request for a tool and the arguments it asks for (the public name of _request)."""
+    return _request(tool, rng, held_out_values)
+
+
 def _sample(rng: random.Random, targets: list[Tool], distractors: list[Tool], held_out_values: bool, index: int, split: str) -> dict[str, Any]:
     """One sample: no call (10 %), two calls (15 %) or one call, among three candidate tools."""
     kind = rng.random()

@@ -59,6 +59,17 @@ def corpus(settings: BaseSettings) -> list[str]:
         # Cut before the assistant marker: a prompt followed by the end of a document would teach the
         # base to stop right where its answer should begin.
         docs.append(prompt[: -len(templates.ROLE_TAGS["assistant"])])
+    # Documentation with usage examples: a tool list, then a call to one of those tools (random arguments,
+    # no request), so the base learns that calls name the tools in front of it.
+    for row in rows:
+        listed = row["tools"]
+        tool = rng.choice(listed)
+        example = next((t for t in demo_data.TOOLS if t.name == tool["name"]), None)
+        if example is None:
+            continue
+        call = [{"name": example.name, "arguments": demo_data.request_for(example, rng)[1]}]
+        header = "Tools:\n" + "\n".join(templates.signature(t) for t in listed)
+        docs.append(f"<|system|>{header}\n<|assistant|><think>I call {example.name}.</think>\n<tool_call>\n{json.dumps(call)}\n</tool_call>")
     # Answers in the templates' shapes, with no request before them.
     for doc in list(docs):
         if doc.startswith("<tool_call>"):
