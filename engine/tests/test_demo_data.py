@@ -67,8 +67,9 @@ def test_the_base_corpus_never_ends_a_document_at_the_assistant_marker():
 
     docs = corpus(BaseSettings(corpus_size=400))
     assert not any(d.rstrip().endswith("<|assistant|>") for d in docs)
-    # Usage examples follow tool lists, never requests: no document with a call has a user turn.
-    with_calls = [d for d in docs if "<tool_call>" in d]
-    assert with_calls and not any("<|user|>" in d for d in with_calls)
+    # Usage examples follow tool lists, never requests: no document has a user turn and an answer.
+    answers = [d for d in docs if "<|assistant|>" in d]
+    assert answers and not any("<|user|>" in d for d in answers)
+    assert any("<|user|>" in d for d in docs)  # requests do appear, on their own
     assert any(d.startswith("<|system|>Tools:") and "<tool_call>" in d for d in docs)
     assert any(d.startswith("<|assistant|><think>") for d in docs) and any(d.startswith("<|system|>") for d in docs)
