@@ -110,13 +110,8 @@ class TinyGPT(nn.Module):
         """Samples continuations for a batch of prompts (left-padded). Returns (tokens, finished) per row:
         the generated ids without the stop token, and whether it stopped on eos (False: truncated)."""
         B = len(prompts)
-        L = max(len(p) for p in prompts)
         device = self.wte.weight.device
-        idx = torch.full((B, L), pad_id, dtype=torch.long, device=device)
-        key_mask = torch.zeros(B, L, dtype=torch.bool, device=device)
-        for i, p in enumerate(prompts):
-            idx[i, L - len(p):] = torch.tensor(p, dtype=torch.long)
-            key_mask[i, L - len(p):] = True
+        idx, key_mask = left_pad(prompts, pad_id, device)
         logits, caches = self(idx, key_mask)
         out = [[] for _ in range(B)]
         done = torch.zeros(B, dtype=torch.bool, device=device)
@@ -139,6 +134,18 @@ class TinyGPT(nn.Module):
             logits, caches = self(token[:, None], key_mask, caches)
             next_logits = logits[:, -1, :]
         return out, finished
+
+
+def left_pad(sequences: list[list[int]], pad_id: int, device=None):
+    """Token ids left-padded to one length, and the mask of real tokens: (B, L) each."""
+    L = max(len(seq) for seq in sequences)
+    idx = torch.full((len(sequences), L), pad_id, dtype=torch.long, device=device)
+    key_mask = torch.zeros(len(sequences), L, dtype=torch.bool, device=device)
+    for i, seq in enumerate(sequences):
+        if seq:
+            idx[i, L - len(seq):] = torch.tensor(seq, dtype=torch.long)
+            key_mask[i, L - len(seq):] = True
+    return idx, key_mask
 
 
 def sample(logits, temperature: float, top_p: float, generator=None):

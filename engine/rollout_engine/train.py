@@ -24,6 +24,7 @@ from .config import ConfigError, RunConfig, load_config
 from .control import Control
 from .data import DatasetError, Sample, read_dataset
 from .grpo import group_advantages, policy_loss, zero_variance_fraction
+from .model import left_pad
 from .pretrain import BaseSettings, ensure_base, load_base
 from .reward_client import RewardHost, RewardHostError, RewardSource
 from .rundir import RunInUseError, RunWriter
@@ -43,6 +44,11 @@ def canonical_calls(calls: Any) -> list[str] | None:
     return sorted(json.dumps([c.get("name"), c.get("arguments")], sort_keys=True) for c in calls if isinstance(c, dict))
 
 
+def scoring_sample(sample: Sample, sample_id: str, completion: str, template: str) -> dict[str, Any]:
+    """A completion as the reward host scores it, with the ground truth in the template's form."""
+    return {"id": sample_id, "completion": completion, "ground_truth": reward_ground_truth(sample, template), "tools": sample.tools}
+
+
 def exact_match(score: dict[str, Any], truth: list[dict[str, Any]]) -> bool:
     return canonical_calls(score.get("calls")) == canonical_calls(truth)
 
@@ -50,15 +56,9 @@ def exact_match(score: dict[str, Any], truth: list[dict[str, Any]]) -> bool:
 def sequence_logprobs(model, rows: list[tuple[list[int], list[int]]], pad_id: int):
     """Log-probabilities (and entropies) of each row's completion tokens given its prompt, left-padded.
     Returns (logp, entropy, mask), each (B, max completion length)."""
-    lengths = [len(p) + len(c) for p, c in rows]
-    L = max(lengths)
     C = max(len(c) for _, c in rows)
-    idx = torch.full((len(rows), L), pad_id, dtype=torch.long)
-    key_mask = torch.zeros(len(rows), L, dtype=torch.bool)
-    for i, (p, c) in enumerate(rows):
-        seq = torch.tensor(p + c, dtype=torch.long)
-        idx[i, L - len(seq):] = seq
-        key_mask[i, L - len(seq):] = True
+    idx, key_mask = left_pad([p + c for p, c in rows], pad_id)
+    L = idx.shape[1]
     logits, _ = model(idx, key_mask)
     logprobs = F.log_softmax(logits[:, :-1].float(), dim=-1)
     targets = idx[:, 1:]
@@ -70,7 +70,7 @@ def sequence_logprobs(model, rows: list[tuple[list[int], list[int]]], pad_id: in
     for i, (p, c) in enumerate(rows):
         if not c:
             continue
-        end = L - 1  # the last prediction is at position L-2 → target index L-1 in idx, L-2 in targets
+        end = L - 1  # completions end the (left-padded) rows; targets are shifted one to the left
         start = end - len(c)
         logp[i, :len(c)] = token_logp[i, start:end]
         entropy[i, :len(c)] = token_entropy[i, start:end]
@@ -87,7 +87,7 @@ def evaluate(policy, tokenizer, host: RewardHost, samples: list[Sample], config:
         chunk = samples[start:start + 64]
         prompts = [tokenizer.encode(render_plain(messages(s, template))) for s in chunk]
         tokens, _ = policy.generate(prompts, config.policy.max_new_tokens, temperature=1e-6, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
-        batch = [{"id": s.id, "completion": tokenizer.decode(t), "ground_truth": reward_ground_truth(s, template), "tools": s.tools} for s, t in zip(chunk, tokens)]
+        batch = [scoring_sample(s, s.id, tokenizer.decode(t), template) for s, t in zip(chunk, tokens)]
         scores = host.score(batch, step=step, progress=progress, epoch=epoch)
         for s, score in zip(chunk, scores):
             correct += exact_match(score, s.ground_truth)
@@ -198,8 +198,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
 
                 # 2. Rewards from the host, with the step and progress the schedule depends on.
                 samples = [batch[i // g.num_generations] for i in range(len(repeated))]
-                wire = [{"id": f"{s.id}#{i % g.num_generations}", "completion": c, "ground_truth": reward_ground_truth(s, config.data.template), "tools": s.tools}
-                        for i, (s, c) in enumerate(zip(samples, completions))]
+                wire = [scoring_sample(s, f"{s.id}#{i % g.num_generations}", c, config.data.template) for i, (s, c) in enumerate(zip(samples, completions))]
                 try:
                     scores = host.score(wire, step=step, progress=progress, epoch=epoch)
                 except RewardHostError as err:
