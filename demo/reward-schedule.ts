@@ -1,23 +1,55 @@
-// The demo's reward schedule: Tool Zero's reward, plus partial credit for calling the right functions
-// while the model is still learning the arguments. Edit it and score again:
-//   npx rollout-studio score --schedule demo/reward-schedule.ts --explain < demo/rollouts.jsonl
-import { defineSchedule, namesMatch, sigmoid, toolZero } from "rollout-studio";
+// The demo's reward schedule: Tool Zero's exploratory → exploitative shape,
+//   R = format + σ(t)·strict + (1 − σ(t))·credit,
+// with two changes that the demo runs showed it needs (docs/learning.md):
+// - format counts only when the calls parse: with Tool Zero's tag check, a tiny model learns to write
+//   tags around token soup;
+// - the exploratory part is per-argument partial credit on the parsed calls, matched as the reward
+//   matches them, instead of Tool Zero's bag-of-tokens recall, which says nothing about order.
+// Edit it while a run trains: saving hot-reloads it. Score stored rollouts with it:
+//   npx rollout-studio score --schedule demo/reward-schedule.ts --explain < rollouts.jsonl
+import { assignCalls, defineSchedule, pyEquals, sigmoid, toolZero, type ToolCall } from "rollout-studio";
 
-const base = toolZero({ steepness: 0.1, midpoint: 25, unit: "step" });
+const STEEPNESS = 0.1;
+const MIDPOINT = 40; // the step where strict and credit weigh the same
+const paper = toolZero({ steepness: STEEPNESS, midpoint: MIDPOINT, unit: "step" });
+
+/** Credit for one predicted call against one expected call: 0.4 for the function, 0.6 over its arguments. */
+function callCredit(truth: ToolCall, predicted: ToolCall): number {
+  if (truth.name !== predicted.name) return 0;
+  const keys = Object.keys(truth.arguments);
+  const extra = Object.keys(predicted.arguments).filter((k) => !(k in truth.arguments)).length;
+  if (keys.length === 0) return extra === 0 ? 1 : 0.7;
+  let right = 0;
+  for (const k of keys) if (k in predicted.arguments) right += pyEquals(predicted.arguments[k] ?? null, truth.arguments[k] ?? null) ? 1 : 0.3;
+  return 0.4 + (0.6 * right) / (keys.length + extra);
+}
 
 export default defineSchedule({
-  ...base,
-  name: "demo: tool-zero + function names",
-  description: "Tool Zero's format + σ(t)·strict + (1 − σ(t))·general, with a fading bonus for the right function names",
+  ...paper,
+  name: "demo: tool-zero with parsed format and partial credit",
+  description: "format (calls parse) + σ(t)·strict + (1 − σ(t))·per-argument credit",
   components: {
-    ...base.components,
-    names: {
-      description: "right functions, whatever the arguments; fades out with the exploratory phase",
-      range: [0, 0.25],
-      weight: (t) => 1 - sigmoid(t.step, 0.1, 25),
+    format: {
+      description: "<think> first, then calls that parse (an empty list only where no call is expected)",
+      range: [0, 1],
+      score: ({ parsed, calls, truth }) => {
+        if (parsed.think === null) return { value: 0, why: "no <think>…</think>" };
+        if (calls === null) return { value: 0, why: "no calls that parse" };
+        if (calls.length === 0 && truth.length > 0) return { value: 0, why: "an empty call list where calls were expected" };
+        return { value: 1, why: "reasoning, then calls that parse" };
+      },
+    },
+    strict: paper.components.strict!,
+    credit: {
+      description: "per-argument partial credit, calls matched one to one (exploratory; fades out)",
+      range: [-0.5, 0.5],
+      weight: (t) => 1 - sigmoid(t.step, STEEPNESS, MIDPOINT),
       score: ({ calls, truth }) => {
-        if (calls === null) return { value: 0, why: "no calls parsed" };
-        return namesMatch(calls, truth) ? { value: 0.25, why: "the right functions" } : { value: 0, why: "other functions" };
+        if (calls === null) return { value: -0.5, why: "no calls parsed" };
+        if (truth.length === 0) return calls.length === 0 ? { value: 0.5, why: "no call expected, none made" } : { value: -0.5, why: "no call was expected" };
+        const pairs = assignCalls(truth, calls, "optimal", callCredit);
+        const credit = pairs.reduce((sum, p) => sum + p.score, 0) / Math.max(truth.length, calls.length);
+        return { value: credit - 0.5, why: `${pairs.filter((p) => p.score > 0).length} of ${truth.length} calls credited, credit ${credit.toFixed(2)}` };
       },
     },
   },

@@ -1,7 +1,6 @@
 // The rollout-studio command line: score completions with a preset or a schedule, run the reward
 // host, run the demo.
 
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -18,6 +17,8 @@ import { runHost } from "./host/host";
 import { stringifyLine } from "./wire";
 import { LoadError, ScheduleRunner, type ScheduleSource } from "./host/runner";
 import { runDemo } from "./demo";
+import { startEngine } from "../runs/engine";
+import { ProgressPrinter } from "../runs/progress";
 
 const USAGE = `rollout-studio — reward design for tool-calling RL
 
@@ -25,9 +26,10 @@ Usage:
   rollout-studio score --preset NAME [--option key=value ...] [--step N] [--progress F] [--explain] < samples.jsonl
   rollout-studio score --schedule path/to/schedule.ts [--step N] [--explain] < samples.jsonl
   rollout-studio host (--preset NAME [--option key=value ...] | --schedule FILE [--watch]) [--workers N] [--batch-timeout-ms N] [--memory-mb N]
-  rollout-studio train --config run.toml [--run-dir DIR]
+  rollout-studio train --config run.toml [--run-dir DIR [--resume]] [--format text|json]
   rollout-studio presets
-  rollout-studio demo
+  rollout-studio demo            GRPO on the demo dataset from the tiny base (demo/run.toml), on CPU
+  rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
 
 score reads JSON Lines {"id", "completion", "ground_truth", "step"?} and writes, in input order,
 {"id", "reward", "components": {name: value}, "failure"?, "parse_failure"?, "version"}.
@@ -175,19 +177,33 @@ function sameTime(a: TrainingTime, b: TrainingTime): boolean {
   return a.step === b.step && a.progress === b.progress && a.epoch === b.epoch;
 }
 
-/** Runs the training engine (Python) with the interpreter chosen at set-up; its events pass through. */
-async function train(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: "string" }, "run-dir": { type: "string" } }, strict: true });
-  if (!values.config) throw new UsageError("train needs --config path/to/run.toml");
-  const root = path.join(__dirname, "..");
-  const args = [path.join(root, "scripts", "python.sh"), "-m", "rollout_engine.train", "--config", path.resolve(values.config)];
-  if (values["run-dir"]) args.push("--run-dir", path.resolve(values["run-dir"]));
-  const pythonPath = [path.join(root, "engine"), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
-  const child = spawn("bash", args, { stdio: "inherit", env: { ...process.env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: "1" } });
+/**
+ * Runs the training engine (Python) with the interpreter chosen at set-up. `--format text` prints a
+ * line per step and a summary; `--format json` passes the engine's JSON Lines events through (the
+ * default when stdout is not a terminal, for programs that read them).
+ */
+async function train(argv: string[], defaults: { config?: string; format?: "text" | "json" } = {}): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: "string" }, "run-dir": { type: "string" }, resume: { type: "boolean", default: false }, format: { type: "string" } },
+    strict: true,
+  });
+  const config = values.config ?? defaults.config;
+  if (!config) throw new UsageError("train needs --config path/to/run.toml");
+  const format = values.format ?? defaults.format ?? (process.stdout.isTTY ? "text" : "json");
+  if (format !== "text" && format !== "json") throw new UsageError(`--format must be text or json, got "${format}"`);
+  if (values.resume && !values["run-dir"]) throw new UsageError("--resume needs --run-dir, the run to continue");
+  const printer = new ProgressPrinter((line) => process.stdout.write(line + "\n"));
+  const { child, exited } = startEngine(
+    { root: path.join(__dirname, ".."), config, ...(values["run-dir"] ? { runDir: values["run-dir"] } : {}), resume: values.resume ?? false },
+    (event) => (format === "json" ? process.stdout.write(stringifyLine(event) + "\n") : printer.handle(event)),
+    (line, stream) => (stream === "stderr" ? process.stderr : process.stdout).write(line + "\n"),
+  );
+  // Ctrl-C and SIGTERM reach the engine, which finishes its step, checkpoints and exits.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);
-  return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  return exited;
 }
 
 async function host(argv: string[]): Promise<number> {
@@ -242,6 +258,8 @@ export async function main(argv: string[]): Promise<number> {
       case "presets":
         return presets();
       case "demo":
+        return await train(rest, { config: path.join(__dirname, "..", "demo", "run.toml"), format: "text" });
+      case "demo-rewards":
         return await runDemo(rest);
       case "version":
         process.stdout.write(JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")).version + "\n");

@@ -20,7 +20,8 @@ class ConfigError(ValueError):
 @dataclass
 class DataConfig:
     train: str = "demo/data/train.jsonl"  # canonical dataset format (docs/dataset-format.md)
-    eval: str | None = None
+    eval: str | list[str] | None = None  # one file or several; samples are grouped by their "split" field
+    eval_samples: int = 0  # at most this many samples per split (0: all)
     template: Literal["tool-n1", "toolrl", "tool-zero"] = "tool-zero"
     on_bad_line: Literal["abort", "skip"] = "abort"
 
@@ -64,6 +65,8 @@ class RunSettings:
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 25
+    eval_every: int = 0  # > 0: evaluate the starting policy and then every N steps; always after the last step
+    time_limit_s: float = 0.0  # > 0: end the run after the step that passes this many seconds of training
 
 
 @dataclass
@@ -83,6 +86,8 @@ def _type_name(tp: Any) -> str:
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
     if origin is dict:
         return "a table"
+    if origin is list:
+        return f"a list of {_type_name(typing.get_args(tp)[0]).removeprefix('a ').removeprefix('an ')}s"
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false", type(None): "absent"}.get(tp, str(tp))
 
 
@@ -94,6 +99,8 @@ def _check(value: Any, tp: Any) -> bool:
         return any(_check(value, a) for a in typing.get_args(tp))
     if origin is dict:
         return isinstance(value, dict)
+    if origin is list:
+        return isinstance(value, list) and all(_check(v, typing.get_args(tp)[0]) for v in value)
     if tp is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if tp is int:
@@ -154,5 +161,10 @@ def validate(config: RunConfig, where: str = "run configuration") -> None:
         raise ConfigError(f"{where}: [grpo] temperature must be above 0, got {g.temperature}")
     if g.beta < 0 or g.epsilon <= 0 or g.learning_rate <= 0:
         raise ConfigError(f"{where}: [grpo] beta must be >= 0, epsilon and learning_rate > 0")
+    for name in ("eval_every", "checkpoint_every"):
+        if getattr(config.run, name) < (0 if name == "eval_every" else 1):
+            raise ConfigError(f"{where}: [run] {name} must be {'at least 0' if name == 'eval_every' else 'at least 1'}, got {getattr(config.run, name)}")
+    if config.run.time_limit_s < 0 or config.data.eval_samples < 0:
+        raise ConfigError(f"{where}: [run] time_limit_s and [data] eval_samples must be at least 0")
     if config.policy.backend == "hf" and not config.policy.model:
         raise ConfigError(f"{where}: [policy] backend = \"hf\" needs model = a local path to a transformers model")

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .templates import signature
+
 # Value pools: the first part is used in training, the last `HELD_OUT` values only in evaluation.
 HELD_OUT = 3
 POOLS: dict[str, list[Any]] = {
@@ -131,6 +133,8 @@ ROOMS = ["kitchen", "bedroom", "office", "hall"]
 
 def _value(param: Param, rng: random.Random, held_out_values: bool) -> Any:
     if param.kind == "string":
+        if param.pool == "*":
+            return pseudo_word(rng, capital=rng.random() < 0.5)
         if param.pool is None:
             return rng.choice(ROOMS)
         pool = POOLS[param.pool]
@@ -147,15 +151,16 @@ def _value(param: Param, rng: random.Random, held_out_values: bool) -> Any:
     return {f.name: _value(f, rng, held_out_values) for f in param.fields}
 
 
-def _request(tool: Tool, rng: random.Random, held_out_values: bool) -> tuple[str, dict[str, Any]]:
+def _request(tool: Tool, rng: random.Random, held_out_values: bool, value=None) -> tuple[str, dict[str, Any]]:
     """A request and the arguments it asks for. Every argument can be read from the request: optional
-    ones the template does not mention are added through their phrase, or left out."""
+    ones the template does not mention are added through their phrase, or left out. `value(param, rng)`
+    chooses argument values (default: the training or held-out part of each pool)."""
     template = rng.choice(tool.requests)
     args: dict[str, Any] = {}
     for p in tool.params:
         mentioned = "{" + p.name in template
         if p.required or mentioned or (p.phrase and rng.random() < 0.5):
-            args[p.name] = _value(p, rng, held_out_values)
+            args[p.name] = value(p, rng) if value else _value(p, rng, held_out_values)
     text = template
     for name, value in args.items():
         if isinstance(value, dict):
@@ -215,24 +220,72 @@ def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen
     return splits
 
 
+SYLLABLES = ["ka", "lo", "mi", "zu", "ter", "ven", "dra", "pol", "sen", "rix", "fa", "gum", "bel", "nor", "qui", "tas",
+             "ob", "wen", "sty", "har", "ple", "kor", "dim", "zal"]
+
+
+def pseudo_word(rng: random.Random, capital: bool = False) -> str:
+    """A made-up word: the base corpus uses them so the model learns to copy words it has no token for."""
+    word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+    return word.capitalize() if capital else word
+
+
+def synthetic_tool(rng: random.Random) -> Tool:
+    """A made-up tool with one or two made-up arguments, standing in for the many APIs on the web."""
+    verb, noun = pseudo_word(rng), pseudo_word(rng)
+    params: list[Param] = [Param(pseudo_word(rng), "string", pool="*", phrase="")]
+    if rng.random() < 0.5:
+        params.append(Param(pseudo_word(rng), "integer", low=1, high=99, phrase=""))
+    slots = " ".join("{" + p.name + "}" for p in params)
+    requests = [f"{verb.capitalize()} the {noun} {slots}", f"Please {verb} {slots}", f"I need {noun} for {slots}"]
+    return Tool(f"{verb}_{noun}", f"{verb.capitalize()} a {noun}", params, requests)
+
+
+def _example_value(param: Param, rng: random.Random) -> Any:
+    """Arguments of usage examples: training values, or made-up words for string arguments."""
+    if param.kind == "string" and (param.pool == "*" or rng.random() < 0.4):
+        return pseudo_word(rng, capital=rng.random() < 0.5)
+    if param.kind == "object":
+        return {f.name: _example_value(f, rng) for f in param.fields}
+    return _value(param, rng, False)
+
+
+def usage_example(tool: Tool, rng: random.Random, others: list[Tool]) -> str:
+    """Function-calling documentation with a worked example: a list of tools, a request, and the answer
+    that serves it in the tagged call syntax — written as docs, not in a prompt template (no roles, no
+    instruction). Values are training values or made-up words."""
+    listed = [tool, *rng.sample([t for t in others if t.name != tool.name], k=2)]
+    rng.shuffle(listed)
+    text, args = _request(tool, rng, False, value=_example_value)
+    call = json.dumps([{"name": tool.name, "arguments": args}])
+    header = "\n".join(signature(t.schema()) for t in listed)
+    return f"Tools:\n{header}\nExample request: {text}\n<think>I call {tool.name}.</think>\n<tool_call>\n{call}\n</tool_call>"
+
+
 def base_corpus(seed: int = 0, size: int = 4000) -> list[str]:
-    """Documents of the task's language with no request paired with its answer: tool docs, calls on
-    their own, requests on their own, and reasoning snippets."""
+    """Documents of the task's language with no request paired with its answer in a prompt template:
+    tool docs, calls on their own, requests on their own, reasoning snippets, and API docs with usage
+    examples (for the seen tools and for made-up ones, as a base LLM has read function-calling docs)."""
     rng = random.Random(seed + 1)
     seen = [t for t in TOOLS if t.name not in HELD_OUT_TOOLS]
     docs = []
     for _ in range(size):
         tool = rng.choice(seen)
         kind = rng.random()
-        if kind < 0.3:
+        if kind < 0.15:
             docs.append(json.dumps(tool.schema()))
-        elif kind < 0.6:
+        elif kind < 0.35:
             calls = [{"name": t.name, "arguments": _request(t, rng, False)[1]} for t in rng.sample(seen, k=rng.choice([1, 1, 2]))]
             docs.append(f"<tool_call>\n{json.dumps(calls)}\n</tool_call>")
-        elif kind < 0.85:
+        elif kind < 0.5:
             docs.append(_request(tool, rng, False)[0] + rng.choice(["?", ".", ""]))
-        else:
+        elif kind < 0.6:
             docs.append(f"<think>The {tool.name} tool: {tool.description.lower()}.</think>")
+        elif kind < 0.8:
+            docs.append(usage_example(tool, rng, seen))
+        else:
+            made_up = [synthetic_tool(rng) for _ in range(3)]
+            docs.append(usage_example(made_up[0], rng, made_up))
     return docs
 
 

@@ -81,8 +81,15 @@ def messages(sample: Sample, template: Template) -> list[dict[str, str]]:
 ROLE_TAGS = {"system": "<|system|>", "user": "<|user|>", "assistant": "<|assistant|>", "tool": "<|tool|>"}
 
 
-def render_plain(conversation: list[dict[str, str]]) -> str:
-    """The conversation as the tiny policy reads it, ending where the assistant's answer begins."""
+# Tool Zero trains base models, which know text, not chat roles: its prompt is plain text with labels.
+PLAIN_LABELS = {"system": "", "user": "Request: ", "assistant": "Answer: ", "tool": "Result: "}
+
+
+def render_plain(conversation: list[dict[str, str]], template: Template | None = None) -> str:
+    """The conversation as the tiny policy reads it, ending where the assistant's answer begins: with
+    role tags for the chat templates (tool-n1, toolrl), as labelled plain text for tool-zero."""
+    if template == "tool-zero":
+        return "".join(f"{PLAIN_LABELS[m['role']]}{m['content']}\n" for m in conversation)
     return "".join(f"{ROLE_TAGS[m['role']]}{m['content']}\n" for m in conversation) + ROLE_TAGS["assistant"]
 
 

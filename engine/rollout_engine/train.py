@@ -85,7 +85,7 @@ def evaluate(policy, tokenizer, host: RewardHost, samples: list[Sample], config:
     rewards: list[float] = []
     for start in range(0, len(samples), 64):
         chunk = samples[start:start + 64]
-        prompts = [tokenizer.encode(render_plain(messages(s, template))) for s in chunk]
+        prompts = [tokenizer.encode(render_plain(messages(s, template), template)) for s in chunk]
         tokens, _ = policy.generate(prompts, config.policy.max_new_tokens, temperature=1e-6, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
         batch = [scoring_sample(s, s.id, tokenizer.decode(t), template) for s, t in zip(chunk, tokens)]
         scores = host.score(batch, step=step, progress=progress, epoch=epoch)
@@ -130,9 +130,12 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
     warn = lambda message: emit("warning", message=message)  # noqa: E731
     train_set = read_dataset(config.data.train, config.data.on_bad_line, warn)
     eval_sets: dict[str, list[Sample]] = {}
-    if config.data.eval:
-        for s in read_dataset(config.data.eval, config.data.on_bad_line, warn):
+    eval_files = [config.data.eval] if isinstance(config.data.eval, str) else (config.data.eval or [])
+    for path in eval_files:
+        for s in read_dataset(path, config.data.on_bad_line, warn):
             eval_sets.setdefault(s.split, []).append(s)
+    if config.data.eval_samples:
+        eval_sets = {split: rows[:config.data.eval_samples] for split, rows in eval_sets.items()}
 
     if config.policy.backend != "tiny":
         raise ConfigError("only the tiny backend is built so far; the hf backend is not available yet")
@@ -159,7 +162,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         order = state["order"]
         first_step = state["step"] + 1
     writer = RunWriter(run_dir, run_id, config, str(base), resume_after=first_step - 1 if resume else None)
-    emit("started", run_id=run_id, run_dir=str(run_dir), params=policy.num_params(), train_samples=len(train_set), base=str(base), first_step=first_step)
+    emit("started", run_id=run_id, run_dir=str(run_dir), max_steps=g.max_steps, time_limit_s=config.run.time_limit_s, params=policy.num_params(), train_samples=len(train_set), base=str(base), first_step=first_step)
     steps_per_epoch = max(1, len(train_set) // g.prompts_per_step)
     started = time.time()
     control = Control(run_dir)
@@ -172,9 +175,24 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                                             temperature=float(message.get("temperature", g.temperature)), eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
         return {"completion": tokenizer.decode(tokens[0]), "finish_reason": "stop" if finished_[0] else "length"}
 
+    def evaluate_all(host: RewardHost, step: int) -> list[dict[str, Any]]:
+        policy.eval()
+        results = []
+        for split, samples_ in sorted(eval_sets.items()):
+            result = evaluate(policy, tokenizer, host, samples_, config, step, (step - 1) / g.max_steps if step else 0.0, step / steps_per_epoch, split)
+            result["elapsed_s"] = round(time.time() - started, 1)
+            writer.eval(result)
+            emit("eval", **result)
+            results.append(result)
+        return results
+
     try:
         with RewardHost(source) as host:
             known_events = 0
+            if config.run.eval_every and first_step == 1:
+                evaluate_all(host, 0)  # the starting policy: the curve's first point
+            train_seconds = 0.0  # time in steps, not in evaluations, for the time limit
+            last_step = g.max_steps
             for step in range(first_step, g.max_steps + 1):
                 t0 = time.time()
                 progress = (step - 1) / g.max_steps
@@ -188,7 +206,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 if len(order) < g.prompts_per_step:
                     order += random.sample(range(len(train_set)), len(train_set))
                 batch = [train_set[order.pop()] for _ in range(g.prompts_per_step)]
-                prompts = [tokenizer.encode(render_plain(messages(s, config.data.template))) for s in batch]
+                prompts = [tokenizer.encode(render_plain(messages(s, config.data.template), config.data.template)) for s in batch]
                 repeated = [p for p in prompts for _ in range(g.num_generations)]
                 policy.eval()
                 tokens, finished = policy.generate(repeated, config.policy.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
@@ -287,14 +305,24 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 writer.rollouts(step, records)
                 metrics["time_s"]["write"] = round(time.time() - t4, 4)  # the records; the metrics line is small
                 writer.metrics(step, metrics)
-                remaining = (time.time() - started) / (step - first_step + 1) * (g.max_steps - step)
+                train_seconds += time.time() - t0
+                remaining = train_seconds / (step - first_step + 1) * (g.max_steps - step)
+                if config.run.time_limit_s:
+                    remaining = min(remaining, max(0.0, config.run.time_limit_s - train_seconds))
                 emit("step", step=step, reward=round(metrics["reward"]["mean"], 4), exact=round(metrics["exact_match_rate"], 4),
                      format=round(metrics["format_pass_rate"], 4), elapsed_s=round(time.time() - started, 1), remaining_s=round(remaining, 1))
 
                 # 6. Between steps: checkpoints and run control (stop, pause, samples from the current policy).
                 if step == stop_after:
                     control.stop_requested = True
-                if step % config.run.checkpoint_every == 0 or step == g.max_steps or control.stop_requested or control.checkpoint_requested:
+                out_of_time = bool(config.run.time_limit_s) and train_seconds >= config.run.time_limit_s
+                if out_of_time:
+                    last_step = step
+                if out_of_time and step < g.max_steps:
+                    emit("warning", message=f"the time limit ({config.run.time_limit_s:g} s of training) is reached after step {step}; the run ends here")
+                if config.run.eval_every and step % config.run.eval_every == 0 and step != last_step:
+                    evaluate_all(host, step)
+                if step % config.run.checkpoint_every == 0 or step == last_step or control.stop_requested or control.checkpoint_requested:
                     control.checkpoint_requested = False
                     path = save_checkpoint(run_dir, step, policy, optimizer, random_states(generator, order))
                     writer.checkpoint(step, path)
@@ -308,15 +336,11 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 if writer.info["status"] == "paused":
                     writer.set_status("running")
                     emit("resumed", step=step)
+                if out_of_time:
+                    break
 
-            policy.eval()
-            results = []
-            for split, samples_ in sorted(eval_sets.items()):
-                result = evaluate(policy, tokenizer, host, samples_, config, g.max_steps, 1.0, g.max_steps / steps_per_epoch, split)
-                writer.eval(result)
-                emit("eval", **result)
-                results.append(result)
-        summary = {"steps": g.max_steps, "seconds": round(time.time() - started, 1), "eval": results}
+            results = evaluate_all(host, last_step)
+        summary = {"steps": last_step, "seconds": round(time.time() - started, 1), "train_seconds": round(train_seconds, 1), "eval": results}
         writer.finish("finished", summary)
         torch.save({"config": policy.config.__dict__, "model": policy.state_dict()}, run_dir / "policy.pt")
         emit("finished", **summary)

@@ -1,9 +1,10 @@
 """The demo dataset: valid, varied, and with tools and values held out of training."""
 import json
+import random
 
 import pytest
 
-from rollout_engine import demo_data
+from rollout_engine import demo_data, templates
 from rollout_engine.data import read_dataset
 
 
@@ -49,27 +50,45 @@ def test_the_mix_has_single_multiple_and_no_calls_and_every_argument_kind():
     assert {"days", "priority", "shuffle", "channel", "mode", "direct"} <= optional_seen
 
 
-def test_the_base_corpus_never_pairs_a_request_with_its_answer():
+def test_the_base_corpus_never_pairs_a_request_with_its_answer_in_a_prompt_template():
     corpus = demo_data.base_corpus(seed=7, size=2000)
     assert any(d.startswith("<tool_call>") for d in corpus) and any(d.startswith('{"name"') for d in corpus)
+    examples = [d for d in corpus if "\nExample request: " in d]
+    assert examples and any("<tool_call>" in d for d in examples)  # API docs with worked examples do pair them
     for doc in corpus:
-        assert not ("<tool_call>" in doc and any(ch.isalpha() for ch in doc.split("<tool_call>")[0])), doc
-    assert not any(name in " ".join(corpus) for name in demo_data.HELD_OUT_TOOLS)
+        # ... but never in a template: no role tags, no instruction, no "Request:" label as prompts have.
+        assert not any(tag in doc for tag in ("<|system|>", "<|user|>", "<|assistant|>", "\nRequest: ", templates.ZERO_INSTRUCTION)), doc
+    text = " ".join(corpus)
+    assert not any(name in text for name in demo_data.HELD_OUT_TOOLS)
+    held_values = {v for pool in demo_data.POOLS.values() for v in pool[-demo_data.HELD_OUT:]}
+    assert not any(f'"{v}"' in text for v in held_values)
+
+
+def test_usage_examples_list_the_tool_they_call_and_make_up_values():
+    rng = random.Random(3)
+    seen = [t for t in demo_data.TOOLS if t.name not in demo_data.HELD_OUT_TOOLS]
+    made_up_values = 0
+    for _ in range(200):
+        doc = demo_data.usage_example(rng.choice(seen), rng, seen)
+        header, request, answer = doc.split("\nExample request: ")[0], doc.split("\nExample request: ")[1].split("\n")[0], doc.split("<tool_call>\n")[1].split("\n</tool_call>")[0]
+        call = json.loads(answer)[0]
+        assert call["name"] + "(" in header and header.count("\n") == 3
+        strings = [v for v in call["arguments"].values() if isinstance(v, str)]
+        assert all(v in request for v in strings)
+        made_up_values += any(v not in {x for pool in demo_data.POOLS.values() for x in pool} | {c for t in seen for p in t.params for c in p.choices} | set(demo_data.ROOMS) for v in strings)
+    assert made_up_values > 20  # copying words the vocabulary has no token for
 
 
 def test_generation_is_deterministic():
     assert demo_data.generate(seed=9, train=50) == demo_data.generate(seed=9, train=50)
 
 
-def test_the_base_corpus_never_ends_a_document_at_the_assistant_marker():
+def test_the_pretraining_corpus_has_chat_prompts_without_answers():
     pytest.importorskip("torch", reason="PyTorch is not installed for this Python (run bash scripts/setup.sh)")
     from rollout_engine.pretrain import BaseSettings, corpus
 
     docs = corpus(BaseSettings(corpus_size=400))
-    assert not any(d.rstrip().endswith("<|assistant|>") for d in docs)
-    # Usage examples follow tool lists, never requests: no document has a user turn and an answer.
-    answers = [d for d in docs if "<|assistant|>" in d]
-    assert answers and not any("<|user|>" in d for d in answers)
-    assert any("<|user|>" in d for d in docs)  # requests do appear, on their own
-    assert any(d.startswith("<|system|>Tools:") and "<tool_call>" in d for d in docs)
-    assert any(d.startswith("<|assistant|><think>") for d in docs) and any(d.startswith("<|system|>") for d in docs)
+    prompts = [d for d in docs if "<|user|>" in d]
+    assert prompts  # requests do appear in chat prompts, on their own
+    # Cut before the assistant marker (a document ending there would teach stopping) and never answered.
+    assert not any("<|assistant|>" in d or "\n" in d.rstrip("\n").split("<|user|>")[-1] for d in prompts)

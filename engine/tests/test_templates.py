@@ -33,8 +33,11 @@ def test_ideal_answers_earn_the_maximum_of_the_matching_reward(template):
 def test_prompts_carry_the_tools_and_the_request():
     sample = SAMPLES[0]
     for template in templates.TEMPLATES:
-        text = templates.render_plain(templates.messages(sample, template))
-        assert text.startswith("<|system|>") and text.endswith("<|assistant|>")
+        text = templates.render_plain(templates.messages(sample, template), template)
+        if template == "tool-zero":  # plain text for base models: labels, no chat role tags
+            assert text.startswith("Tools:\n") and text.endswith(f"\nRequest: {sample.messages[-1]['content']}\n") and "<|" not in text
+        else:
+            assert text.startswith("<|system|>") and text.endswith("<|assistant|>")
         assert sample.messages[-1]["content"] in text
         assert all(t["name"] in text for t in sample.tools)
     assert json.dumps({"type": "function", "function": sample.tools[0]}) in templates.messages(sample, "tool-n1")[0]["content"]

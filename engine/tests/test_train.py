@@ -64,6 +64,27 @@ def test_a_short_run_writes_the_run_directory(tmp_path, base, capsys):
     assert [e["event"] for e in events if e["event"] in ("started", "step", "eval", "finished")] == ["started", "step", "step", "eval", "finished"]
 
 
+def test_evaluations_every_n_steps_over_several_files_and_a_time_limit(tmp_path, base, capsys):
+    config = write_run(tmp_path, base, "[run]\neval_every = 2\ntime_limit_s = 1e-9")
+    config.grpo.max_steps = 6
+    rows = demo_data.generate(seed=2, train=1, eval_seen=6, eval_unseen_values=6, eval_unseen_tools=0)
+    (tmp_path / "seen.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows["eval"] + rows["eval-unseen-values"]))
+    config.data.eval = [str(tmp_path / "eval.jsonl"), str(tmp_path / "seen.jsonl")]
+    config.data.eval_samples = 3
+    summary = train(config, tmp_path / "run", "run")
+    # The time limit ends the run after its first step; the starting policy and the last step are evaluated.
+    assert summary["steps"] == 1
+    evals = [json.loads(line) for line in (tmp_path / "run" / "eval.jsonl").read_text().splitlines()]
+    assert [(e["step"], e["split"], e["samples"]) for e in evals] == [(s, split, 3) for s in (0, 1) for split in ("eval", "eval-unseen-tools", "eval-unseen-values")]
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert any(e["event"] == "warning" and "time limit" in e["message"] for e in events)
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "finished"
+    config.run.time_limit_s = 0.0
+    summary = train(config, tmp_path / "run2", "run2")
+    evals = [json.loads(line) for line in (tmp_path / "run2" / "eval.jsonl").read_text().splitlines()]
+    assert summary["steps"] == 6 and sorted({e["step"] for e in evals}) == [0, 2, 4, 6]
+
+
 def test_same_seed_same_run(tmp_path, base):
     config = write_run(tmp_path, base)
     train(config, tmp_path / "a", "a")

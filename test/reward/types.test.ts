@@ -25,7 +25,7 @@ function typecheck(files: string[]): { code: number | null; out: string } {
 
 describe("schedule type declarations", () => {
   it("type-check the example schedules and the demo schedules", () => {
-    const r = typecheck([...["good.ts", "throws.ts", "loops.ts"].map((f) => path.join(SCHEDULES, f)), path.join(ROOT, "demo", "reward-schedule.ts"), path.join(ROOT, "demo", "partial-credit-schedule.ts")]);
+    const r = typecheck([...["good.ts", "throws.ts", "loops.ts"].map((f) => path.join(SCHEDULES, f)), path.join(ROOT, "demo", "reward-schedule.ts"), path.join(ROOT, "demo", "partial-credit-schedule.ts"), path.join(ROOT, "demo", "names-bonus-schedule.ts")]);
     assert.equal(r.code, 0, r.out);
   });
   it("report a misspelt field at its line", () => {

@@ -1,0 +1,65 @@
+// Starting the training engine (Python) and reading its stdout: one JSON event per line, as
+// docs/run-directory.md describes. Used by the CLI and by the extension's run manager.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+
+/** One line of the engine's stdout. `event` names it; the other fields depend on the event. */
+export interface EngineEvent {
+  event: string;
+  [field: string]: unknown;
+}
+
+export interface EngineOptions {
+  /** The project root: holds engine/ and scripts/python.sh (the Python chosen at set-up). */
+  root: string;
+  config: string;
+  runDir?: string;
+  resume?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Reads a stdout line: an event, or null for a line that is not one (the engine's plain prints). */
+export function parseEvent(line: string): EngineEvent | null {
+  if (!line.startsWith("{")) return null;
+  try {
+    const value: unknown = JSON.parse(line);
+    if (typeof value === "object" && value !== null && typeof (value as EngineEvent).event === "string") return value as EngineEvent;
+  } catch {
+    // not JSON: a plain line
+  }
+  return null;
+}
+
+/** The command that runs the engine: scripts/python.sh -m rollout_engine.train with engine/ on PYTHONPATH. */
+export function engineCommand(options: EngineOptions): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const args = [path.join(options.root, "scripts", "python.sh"), "-m", "rollout_engine.train", "--config", path.resolve(options.config)];
+  if (options.runDir) args.push("--run-dir", path.resolve(options.runDir));
+  if (options.resume) args.push("--resume");
+  const base = options.env ?? process.env;
+  const pythonPath = [path.join(options.root, "engine"), base.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  return { command: "bash", args, env: { ...base, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: "1" } };
+}
+
+/**
+ * Starts the engine. `onEvent` gets each event, `onLine` every other stdout line and all of stderr.
+ * The promise settles with the exit code when the engine ends (1 when a signal ended it).
+ */
+export function startEngine(options: EngineOptions, onEvent: (e: EngineEvent) => void, onLine: (line: string, stream: "stdout" | "stderr") => void): { child: ChildProcess; exited: Promise<number> } {
+  const { command, args, env } = engineCommand(options);
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const stdout = createInterface({ input: child.stdout! });
+  stdout.on("line", (line) => {
+    const event = parseEvent(line);
+    if (event) onEvent(event);
+    else onLine(line, "stdout");
+  });
+  createInterface({ input: child.stderr! }).on("line", (line) => onLine(line, "stderr"));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on("error", reject);
+    // Wait for stdout to drain so the last events are delivered before the exit is reported.
+    child.on("close", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+  return { child, exited };
+}
