@@ -1,8 +1,9 @@
 // The demo's reward schedule: Tool Zero's exploratory → exploitative shape,
 //   R = format + σ(t)·strict + (1 − σ(t))·credit,
 // with two changes that the demo runs showed it needs (docs/learning.md):
-// - format counts only when the calls parse: with Tool Zero's tag check, a tiny model learns to write
-//   tags around token soup;
+// - half of format is Tool Zero's tag check, the other half needs calls that parse: with the tag check
+//   alone a tiny model learns to write tags around token soup, with the parse check alone it never
+//   finds the format;
 // - the exploratory part is per-argument partial credit on the parsed calls, matched as the reward
 //   matches them, instead of Tool Zero's bag-of-tokens recall, which says nothing about order.
 // Edit it while a run trains: saving hot-reloads it. Score stored rollouts with it:
@@ -30,13 +31,15 @@ export default defineSchedule({
   description: "format (calls parse) + σ(t)·strict + (1 − σ(t))·per-argument credit",
   components: {
     format: {
-      description: "<think> first, then calls that parse (an empty list only where no call is expected)",
+      description: "0.5 for <think> then <tool_call> in order (Tool Zero's check), 0.5 more when the calls parse",
       range: [0, 1],
-      score: ({ parsed, calls, truth }) => {
-        if (parsed.think === null) return { value: 0, why: "no <think>…</think>" };
-        if (calls === null) return { value: 0, why: "no calls that parse" };
-        if (calls.length === 0 && truth.length > 0) return { value: 0, why: "an empty call list where calls were expected" };
-        return { value: 1, why: "reasoning, then calls that parse" };
+      score: (p, t) => {
+        const tags = paper.components.format!.score(p, t);
+        const value = typeof tags === "number" ? tags : tags.value;
+        if (value <= 0) return { value: 0, why: typeof tags === "number" ? "tags missing or out of order" : tags.why };
+        if (p.calls === null) return { value: 0.5, why: "tags in order, but no calls that parse" };
+        if (p.calls.length === 0 && p.truth.length > 0) return { value: 0.5, why: "tags in order, but an empty call list where calls were expected" };
+        return { value: 1, why: "tags in order, calls that parse" };
       },
     },
     strict: paper.components.strict!,

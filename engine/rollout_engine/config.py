@@ -30,6 +30,7 @@ class DataConfig:
 class PolicyConfig:
     backend: Literal["tiny", "hf"] = "tiny"
     model: str | None = None  # a local path for hf; a base checkpoint for tiny (built when missing)
+    init: Literal["pretrained", "random"] = "pretrained"  # random: the base's shape and tokenizer, fresh weights (the no-base baseline)
     max_new_tokens: int = 64
     threads: int = 1  # torch CPU threads
 
@@ -141,7 +142,20 @@ def load_config(path: str | Path) -> RunConfig:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     config = _build(RunConfig, table, str(path))
     validate(config, str(path))
+    resolve_paths(config, path.resolve().parent)
     return config
+
+
+def resolve_paths(config: RunConfig, base: Path) -> None:
+    """Relative paths in a run configuration are relative to the file's folder, wherever it runs from."""
+    def resolve(value: str | None) -> str | None:
+        return None if value is None else str(base / Path(value).expanduser())  # an absolute path stays as it is
+
+    config.data.train = resolve(config.data.train)  # type: ignore[assignment]
+    config.data.eval = [resolve(p) for p in config.data.eval] if isinstance(config.data.eval, list) else resolve(config.data.eval)  # type: ignore[misc]
+    config.reward.schedule = resolve(config.reward.schedule)
+    config.policy.model = resolve(config.policy.model)  # models are local paths (nothing is downloaded)
+    config.run.dir = resolve(config.run.dir)
 
 
 def validate(config: RunConfig, where: str = "run configuration") -> None:

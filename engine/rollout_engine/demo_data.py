@@ -253,13 +253,13 @@ def _example_value(param: Param, rng: random.Random) -> Any:
 def usage_example(tool: Tool, rng: random.Random, others: list[Tool]) -> str:
     """Function-calling documentation with a worked example: a list of tools, a request, and the answer
     that serves it in the tagged call syntax — written as docs, not in a prompt template (no roles, no
-    instruction). Values are training values or made-up words."""
+    instruction to follow). Values are training values or made-up words."""
     listed = [tool, *rng.sample([t for t in others if t.name != tool.name], k=2)]
     rng.shuffle(listed)
     text, args = _request(tool, rng, False, value=_example_value)
     call = json.dumps([{"name": tool.name, "arguments": args}])
     header = "\n".join(signature(t.schema()) for t in listed)
-    return f"Tools:\n{header}\nExample request: {text}\n<think>I call {tool.name}.</think>\n<tool_call>\n{call}\n</tool_call>"
+    return f"Tools:\n{header}\nRequest: {text}\n<think>I call {tool.name}.</think>\n<tool_call>\n{call}\n</tool_call>"
 
 
 def base_corpus(seed: int = 0, size: int = 4000) -> list[str]:

@@ -80,7 +80,7 @@ def build_base(settings: BaseSettings, out: Path, log=print) -> Path:
     docs = corpus(settings)
     # Usage examples carry made-up words; the vocabulary leaves them out, so they stay spelled in bytes
     # as any unseen word is, and the base practises copying words it has no token for.
-    tokenizer = Tokenizer.train(d for d in docs if "\nExample request: " not in d)
+    tokenizer = Tokenizer.train(d for d in docs if "\n<think>I call " not in d)
     ids: list[int] = []
     for doc in docs:
         ids.extend(tokenizer.encode(doc))

@@ -71,8 +71,9 @@ def messages(sample: Sample, template: Template) -> list[dict[str, str]]:
     elif template == "toolrl":
         system = f"You are a helpful multi-turn dialogue assistant capable of leveraging tool calls.\n**Available Tools**\n{_toolrl_tools(sample.tools)}\n{TOOLRL_INSTRUCTION}"
     elif template == "tool-zero":
-        # The paper's template is not recovered; for small base models the tools are compact signatures.
-        system = "Tools:\n" + "\n".join(signature(t) for t in sample.tools) + f"\n{ZERO_INSTRUCTION}"
+        # The paper's template is not recovered; for small base models: the instruction, then the tools
+        # as compact signatures.
+        system = f"{ZERO_INSTRUCTION}\nTools:\n" + "\n".join(signature(t) for t in sample.tools)
     else:
         raise ValueError(f"unknown template {template!r}; templates: {', '.join(TEMPLATES)}")
     return [{"role": "system", "content": system}, *history]

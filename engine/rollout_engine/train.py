@@ -141,6 +141,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         raise ConfigError("only the tiny backend is built so far; the hf backend is not available yet")
     base = Path(config.policy.model) if config.policy.model else ensure_base(BaseSettings(seed=config.run.seed, threads=config.policy.threads), log=lambda line: print(line, flush=True))
     policy, tokenizer = load_base(base)
+    if config.policy.init == "random":
+        policy = type(policy)(policy.config)  # same shape and tokenizer, weights as before any training
     reference = copy.deepcopy(policy).eval() if g.beta > 0 else None
     optimizer = torch.optim.AdamW(policy.parameters(), lr=g.learning_rate, weight_decay=0.0)
     source = RewardSource(preset=config.reward.preset, options=config.reward.options) if config.reward.schedule is None else RewardSource(schedule=config.reward.schedule)

@@ -1,5 +1,7 @@
 import json
 
+from pathlib import Path
+
 import pytest
 
 from rollout_engine.config import ConfigError, RunConfig, load_config
@@ -38,8 +40,31 @@ seed = 7
     assert config.reward.options == {"dynamic_scale": True}
     assert RunConfig().grpo.beta == 0.0
     only_schedule = load_config(write(tmp_path, "s.toml", "[reward]\nschedule = \"r.ts\"\n"))
-    assert (only_schedule.reward.preset, only_schedule.reward.schedule) == (None, "r.ts")
+    assert (only_schedule.reward.preset, only_schedule.reward.schedule) == (None, str(tmp_path / "r.ts"))
     assert load_config(write(tmp_path, "d.toml", "")).reward.preset == "tool-zero"
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    path = write(tmp_path / "sub", "run.toml", """
+[data]
+train = "data/train.jsonl"
+eval = ["a.jsonl", "/abs/b.jsonl"]
+[policy]
+model = "../base"
+[reward]
+schedule = "r.ts"
+[run]
+dir = "runs/one"
+eval_every = 5
+time_limit_s = 60
+""")
+    config = load_config(path)
+    here = tmp_path / "sub"
+    assert config.data.train == str(here / "data/train.jsonl") and config.data.eval == [str(here / "a.jsonl"), "/abs/b.jsonl"]
+    assert config.reward.schedule == str(here / "r.ts") and config.run.dir == str(here / "runs/one")
+    assert Path(config.policy.model).resolve() == tmp_path / "base"
+    assert (config.run.eval_every, config.run.time_limit_s) == (5, 60.0)
 
 
 @pytest.mark.parametrize("text,message", [
@@ -52,6 +77,9 @@ seed = 7
     ("[grpo]\nnum_generations = 1\n", r"num_generations must be at least 2"),
     ("[policy]\nbackend = \"hf\"\n", r"needs model = a local path"),
     ("[grpo\n", r"not valid TOML"),
+    ("[data]\neval = [\"a.jsonl\", 3]\n", r"eval must be a string or a list of strings or absent, got \['a.jsonl', 3\]"),
+    ("[run]\neval_every = -1\n", r"\[run\] eval_every must be at least 0"),
+    ("[policy]\ninit = \"zeros\"\n", r"init must be 'pretrained' \| 'random'"),
 ])
 def test_bad_configs_name_the_key_and_the_file(tmp_path, text, message):
     path = write(tmp_path, "run.toml", text)

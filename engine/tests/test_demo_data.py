@@ -53,11 +53,11 @@ def test_the_mix_has_single_multiple_and_no_calls_and_every_argument_kind():
 def test_the_base_corpus_never_pairs_a_request_with_its_answer_in_a_prompt_template():
     corpus = demo_data.base_corpus(seed=7, size=2000)
     assert any(d.startswith("<tool_call>") for d in corpus) and any(d.startswith('{"name"') for d in corpus)
-    examples = [d for d in corpus if "\nExample request: " in d]
+    examples = [d for d in corpus if "\nRequest: " in d]
     assert examples and any("<tool_call>" in d for d in examples)  # API docs with worked examples do pair them
     for doc in corpus:
-        # ... but never in a template: no role tags, no instruction, no "Request:" label as prompts have.
-        assert not any(tag in doc for tag in ("<|system|>", "<|user|>", "<|assistant|>", "\nRequest: ", templates.ZERO_INSTRUCTION)), doc
+        # ... but never in a prompt template: no role tags, no instruction to follow.
+        assert not any(tag in doc for tag in ("<|system|>", "<|user|>", "<|assistant|>", templates.ZERO_INSTRUCTION, templates.N1_INSTRUCTION)), doc
     text = " ".join(corpus)
     assert not any(name in text for name in demo_data.HELD_OUT_TOOLS)
     held_values = {v for pool in demo_data.POOLS.values() for v in pool[-demo_data.HELD_OUT:]}
@@ -70,7 +70,7 @@ def test_usage_examples_list_the_tool_they_call_and_make_up_values():
     made_up_values = 0
     for _ in range(200):
         doc = demo_data.usage_example(rng.choice(seen), rng, seen)
-        header, request, answer = doc.split("\nExample request: ")[0], doc.split("\nExample request: ")[1].split("\n")[0], doc.split("<tool_call>\n")[1].split("\n</tool_call>")[0]
+        header, request, answer = doc.split("\nRequest: ")[0], doc.split("\nRequest: ")[1].split("\n")[0], doc.split("<tool_call>\n")[1].split("\n</tool_call>")[0]
         call = json.loads(answer)[0]
         assert call["name"] + "(" in header and header.count("\n") == 3
         strings = [v for v in call["arguments"].values() if isinstance(v, str)]

@@ -35,7 +35,7 @@ def test_prompts_carry_the_tools_and_the_request():
     for template in templates.TEMPLATES:
         text = templates.render_plain(templates.messages(sample, template), template)
         if template == "tool-zero":  # plain text for base models: labels, no chat role tags
-            assert text.startswith("Tools:\n") and text.endswith(f"\nRequest: {sample.messages[-1]['content']}\n") and "<|" not in text
+            assert text.startswith(templates.ZERO_INSTRUCTION + "\nTools:\n") and text.endswith(f"\nRequest: {sample.messages[-1]['content']}\n") and "<|" not in text
         else:
             assert text.startswith("<|system|>") and text.endswith("<|assistant|>")
         assert sample.messages[-1]["content"] in text
