@@ -283,7 +283,9 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 component_stats = {}
                 for name in (ok[0]["components"] if ok else {}):
                     values = [s["components"][name]["value"] for s in ok if name in s["components"]]
-                    component_stats[name] = {"mean": sum(values) / len(values), "min": min(values), "max": max(values)}
+                    raw = [s["components"][name]["raw"] for s in ok if name in s["components"]]
+                    # value = weight × raw; raw shows the component's own rise while its weight changes.
+                    component_stats[name] = {"mean": sum(values) / len(values), "min": min(values), "max": max(values), "raw_mean": sum(raw) / len(raw)}
                 reasons = Counter(s["parseFailure"]["reason"] for s in scores if s["parseFailure"])
                 lengths = [len(t) for t in tokens]
                 metrics = {
