@@ -1,20 +1,7 @@
 // Partial credit per argument, so that a well-formed but wrong call beats an empty one: the demo run
 // with Tool Zero's reward learned to write empty <tool_call> blocks (docs/learning.md).
-import { assignCalls, defineSchedule, exactCallsMatch, pyEquals, type ToolCall } from "rollout-studio";
-
-/** Credit for one predicted call against one expected call: 0.4 for the function, 0.6 spread over its arguments. */
-function callCredit(truth: ToolCall, predicted: ToolCall): number {
-  if (truth.name !== predicted.name) return 0;
-  const keys = Object.keys(truth.arguments);
-  if (keys.length === 0) return Object.keys(predicted.arguments).length === 0 ? 1 : 0.7;
-  let args = 0;
-  for (const k of keys) {
-    if (!(k in predicted.arguments)) continue;
-    args += pyEquals(predicted.arguments[k] ?? null, truth.arguments[k] ?? null) ? 1 : 0.3;
-  }
-  const extra = Object.keys(predicted.arguments).filter((k) => !(k in truth.arguments)).length;
-  return 0.4 + (0.6 * args) / (keys.length + extra);
-}
+import { assignCalls, defineSchedule, exactCallsMatch } from "rollout-studio";
+import { callCredit } from "./reward-schedule"; // the same per-argument credit as the demo schedule
 
 export default defineSchedule({
   name: "demo: partial credit",

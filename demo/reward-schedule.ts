@@ -15,7 +15,7 @@ const MIDPOINT = 40; // the step where strict and credit weigh the same
 const paper = toolZero({ steepness: STEEPNESS, midpoint: MIDPOINT, unit: "step" });
 
 /** Credit for one predicted call against one expected call: 0.4 for the function, 0.6 over its arguments. */
-function callCredit(truth: ToolCall, predicted: ToolCall): number {
+export function callCredit(truth: ToolCall, predicted: ToolCall): number {
   if (truth.name !== predicted.name) return 0;
   const keys = Object.keys(truth.arguments);
   const extra = Object.keys(predicted.arguments).filter((k) => !(k in truth.arguments)).length;

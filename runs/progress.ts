@@ -24,12 +24,9 @@ interface EvalResult {
 
 /** Keeps what the summary needs (the first and last evaluation of each split) across events. */
 export class ProgressPrinter {
-  private maxSteps = 0;
   private readonly firstEval = new Map<string, EvalResult>();
 
-  constructor(private readonly write: (line: string) => void, maxSteps = 0) {
-    this.maxSteps = maxSteps;
-  }
+  constructor(private readonly write: (line: string) => void, private maxSteps = 0) {}
 
   handle(e: EngineEvent): void {
     const line = this.format(e);

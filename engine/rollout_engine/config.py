@@ -175,9 +175,9 @@ def validate(config: RunConfig, where: str = "run configuration") -> None:
         raise ConfigError(f"{where}: [grpo] temperature must be above 0, got {g.temperature}")
     if g.beta < 0 or g.epsilon <= 0 or g.learning_rate <= 0:
         raise ConfigError(f"{where}: [grpo] beta must be >= 0, epsilon and learning_rate > 0")
-    for name in ("eval_every", "checkpoint_every"):
-        if getattr(config.run, name) < (0 if name == "eval_every" else 1):
-            raise ConfigError(f"{where}: [run] {name} must be {'at least 0' if name == 'eval_every' else 'at least 1'}, got {getattr(config.run, name)}")
+    for name, low in (("eval_every", 0), ("checkpoint_every", 1)):
+        if getattr(config.run, name) < low:
+            raise ConfigError(f"{where}: [run] {name} must be at least {low}, got {getattr(config.run, name)}")
     if config.run.time_limit_s < 0 or config.data.eval_samples < 0:
         raise ConfigError(f"{where}: [run] time_limit_s and [data] eval_samples must be at least 0")
     if config.policy.backend == "hf" and not config.policy.model:

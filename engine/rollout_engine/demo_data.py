@@ -133,8 +133,6 @@ ROOMS = ["kitchen", "bedroom", "office", "hall"]
 
 def _value(param: Param, rng: random.Random, held_out_values: bool) -> Any:
     if param.kind == "string":
-        if param.pool == "*":
-            return pseudo_word(rng, capital=rng.random() < 0.5)
         if param.pool is None:
             return rng.choice(ROOMS)
         pool = POOLS[param.pool]
@@ -174,11 +172,6 @@ def _request(tool: Tool, rng: random.Random, held_out_values: bool, value=None) 
     if "{" in text:
         raise ValueError(f"request template for {tool.name} has a slot with no argument: {text}")
     return text, args
-
-
-def request_for(tool: Tool, rng: random.Random, held_out_values: bool = False) -> tuple[str, dict[str, Any]]:
-    """A request for a tool and the arguments it asks for (the public name of _request)."""
-    return _request(tool, rng, held_out_values)
 
 
 def _sample(rng: random.Random, targets: list[Tool], distractors: list[Tool], held_out_values: bool, index: int, split: str) -> dict[str, Any]:

@@ -52,7 +52,7 @@ class Tokenizer:
             token = self.index.get(piece)
             if token is not None:
                 ids.append(token)
-            elif len(piece) > 1 and not piece[-1].isalnum():  # an unknown punctuation run: char by char
+            elif len(piece) > 1 and not piece[-1].isalnum():  # an unknown punctuation run or tag: char by char
                 for ch in piece:
                     ids.extend(self.encode(ch))
             else:

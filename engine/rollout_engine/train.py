@@ -181,7 +181,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         policy.eval()
         results = []
         for split, samples_ in sorted(eval_sets.items()):
-            result = evaluate(policy, tokenizer, host, samples_, config, step, (step - 1) / g.max_steps if step else 0.0, step / steps_per_epoch, split)
+            # Scored at the training time of `step` itself (step 0: the start).
+            result = evaluate(policy, tokenizer, host, samples_, config, step, max(0, step - 1) / g.max_steps, step / steps_per_epoch, split)
             result["elapsed_s"] = round(time.time() - started, 1)
             writer.eval(result)
             emit("eval", **result)
@@ -322,8 +323,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 out_of_time = bool(config.run.time_limit_s) and train_seconds >= config.run.time_limit_s
                 if out_of_time:
                     last_step = step
-                if out_of_time and step < g.max_steps:
-                    emit("warning", message=f"the time limit ({config.run.time_limit_s:g} s of training) is reached after step {step}; the run ends here")
+                    if step < g.max_steps:
+                        emit("warning", message=f"the time limit ({config.run.time_limit_s:g} s of training) is reached after step {step}; the run ends here")
                 if config.run.eval_every and step % config.run.eval_every == 0 and step != last_step:
                     evaluate_all(host, step)
                 if step % config.run.checkpoint_every == 0 or step == last_step or control.stop_requested or control.checkpoint_requested:
