@@ -33,6 +33,12 @@ class PolicyConfig:
     init: Literal["pretrained", "random"] = "pretrained"  # random: the base's shape and tokenizer, fresh weights (the no-base baseline)
     max_new_tokens: int = 64
     threads: int = 1  # torch CPU threads
+    micro_batch_size: int = 0  # rows per forward/backward in the update (0: the whole batch at once)
+    # hf only:
+    precision: Literal["auto", "fp32", "bf16-mixed", "bf16"] = "auto"  # auto: bf16-mixed on CUDA, fp32 on CPU
+    gradient_checkpointing: bool = True
+    lora_rank: int = 0  # > 0: train LoRA adapters (needs peft); the reference is the model with the adapter off
+    lora_alpha: float = 0.0  # 0: twice the rank
 
 
 @dataclass
@@ -180,5 +186,9 @@ def validate(config: RunConfig, where: str = "run configuration") -> None:
             raise ConfigError(f"{where}: [run] {name} must be at least {low}, got {getattr(config.run, name)}")
     if config.run.time_limit_s < 0 or config.data.eval_samples < 0:
         raise ConfigError(f"{where}: [run] time_limit_s and [data] eval_samples must be at least 0")
+    if config.policy.micro_batch_size < 0 or config.policy.lora_rank < 0:
+        raise ConfigError(f"{where}: [policy] micro_batch_size and lora_rank must be at least 0")
+    if config.policy.backend == "tiny" and (config.policy.lora_rank or config.policy.precision not in ("auto", "fp32")):
+        raise ConfigError(f"{where}: [policy] lora_rank and precision = bf16 are for backend = \"hf\"; the tiny policy trains in fp32")
     if config.policy.backend == "hf" and not config.policy.model:
         raise ConfigError(f"{where}: [policy] backend = \"hf\" needs model = a local path to a transformers model")

@@ -51,9 +51,12 @@ def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
 
 def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor, *,
                 epsilon: float, beta: float = 0.0, ref_logp: torch.Tensor | None = None, entropy: torch.Tensor | None = None,
-                entropy_coef: float = 0.0, loss_type: str = "grpo", max_length: int | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                entropy_coef: float = 0.0, loss_type: str = "grpo", max_length: int | None = None,
+                total_rows: int | None = None, total_tokens: float | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """The GRPO loss for a batch. logp, old_logp, ref_logp, entropy, mask: (B, T) over completion tokens;
-    advantages: (B,). Returns the loss and statistics (clip fraction, KL, entropy)."""
+    advantages: (B,). Returns the loss and statistics (clip fraction, KL, entropy, tokens).
+    For a micro-batch, total_rows and total_tokens are the whole batch's: the micro-batches' losses then
+    add up to the whole batch's loss, so gradient accumulation changes nothing but memory."""
     mask = mask.to(logp.dtype)
     ratio = torch.exp(logp - old_logp)
     adv = advantages[:, None]
@@ -66,12 +69,13 @@ def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Te
     if entropy is not None and entropy_coef:
         per_token = per_token - entropy_coef * entropy
     tokens = mask.sum(dim=1).clamp(min=1)
+    rows = total_rows or mask.shape[0]
     if loss_type == "grpo":
-        loss = ((per_token * mask).sum(dim=1) / tokens).mean()
+        loss = ((per_token * mask).sum(dim=1) / tokens).sum() / rows
     elif loss_type == "bnpo":
-        loss = (per_token * mask).sum() / mask.sum().clamp(min=1)
+        loss = (per_token * mask).sum() / max(float(mask.sum()) if total_tokens is None else total_tokens, 1.0)
     elif loss_type == "dr_grpo":
-        loss = (per_token * mask).sum() / (mask.shape[0] * (max_length or mask.shape[1]))
+        loss = (per_token * mask).sum() / (rows * (max_length or mask.shape[1]))
     else:
         raise ValueError(f"unknown loss_type {loss_type!r}; use grpo, bnpo or dr_grpo")
     n = mask.sum().clamp(min=1)
@@ -81,5 +85,6 @@ def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Te
             "clip_fraction": float((is_clipped.to(mask.dtype) * mask).sum() / n),
             "kl": float((kl * mask).sum() / n),
             "entropy": float((entropy * mask).sum() / n) if entropy is not None else float("nan"),
+            "tokens": float(mask.sum()),
         }
     return loss, stats

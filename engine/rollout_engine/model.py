@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -85,6 +86,24 @@ class TinyGPT(nn.Module):
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+    @property
+    def device(self) -> torch.device:
+        return self.wte.weight.device
+
+    def completion_logits(self, idx, key_mask, n: int):
+        """Logits of the last n positions (B, n, V): all the GRPO update needs. The same call as the hf policy's."""
+        return self(idx, key_mask)[0][:, -n:]
+
+    def frozen_copy(self) -> "TinyGPT":
+        """The reference policy for the KL term."""
+        copy = TinyGPT(self.config).to(self.device)
+        copy.load_state_dict(self.state_dict())
+        return copy.eval().requires_grad_(False)
+
+    def save(self, run_dir) -> None:
+        """The trained policy at the end of a run (its tokenizer is the base's)."""
+        torch.save({"config": asdict(self.config), "model": self.state_dict()}, Path(run_dir) / "policy.pt")
 
     def forward(self, idx, key_mask=None, caches=None, positions=None):
         """idx (B, T) → logits (B, T, V) and the new caches. key_mask (B, S) covers every position so far."""

@@ -76,6 +76,11 @@ class Tokenizer:
             out.append(pending.decode("utf-8", errors="replace"))
         return "".join(out)
 
+    def encode_prompt(self, conversation: list[dict[str, str]], template: str) -> list[int]:
+        """A prompt as the tiny policy reads it (the hf policy's tokenizer uses the model's chat template)."""
+        from .templates import render_plain  # templates reads datasets; the tokenizer needs only this
+        return self.encode(render_plain(conversation, template))  # type: ignore[arg-type]
+
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps({"pieces": self.pieces}, ensure_ascii=False))
 

@@ -7,7 +7,6 @@ Progress goes to stdout as JSON Lines events (started, step, eval, finished, war
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import random
@@ -28,7 +27,7 @@ from .model import left_pad
 from .pretrain import BaseSettings, ensure_base, load_base
 from .reward_client import RewardHost, RewardHostError, RewardSource
 from .rundir import RunInUseError, RunWriter
-from .templates import messages, render_plain, reward_ground_truth
+from .templates import messages, reward_ground_truth
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,27 +54,33 @@ def exact_match(score: dict[str, Any], truth: list[dict[str, Any]]) -> bool:
 
 def sequence_logprobs(model, rows: list[tuple[list[int], list[int]]], pad_id: int):
     """Log-probabilities (and entropies) of each row's completion tokens given its prompt, left-padded.
-    Returns (logp, entropy, mask), each (B, max completion length)."""
+    Returns (logp, entropy, mask), each (B, longest completion), completions left-aligned."""
+    device = model.device
     C = max(len(c) for _, c in rows)
-    idx, key_mask = left_pad([p + c for p, c in rows], pad_id)
-    L = idx.shape[1]
-    logits, _ = model(idx, key_mask)
-    logprobs = F.log_softmax(logits[:, :-1].float(), dim=-1)
-    targets = idx[:, 1:]
-    token_logp = logprobs.gather(-1, targets[..., None]).squeeze(-1)
+    idx, key_mask = left_pad([p + c for p, c in rows], pad_id, device)
+    # Completions end the (left-padded) rows: the last C + 1 positions predict the last C tokens.
+    logits = model.completion_logits(idx, key_mask, C + 1)[:, :-1]
+    logprobs = F.log_softmax(logits.float(), dim=-1)
+    token_logp = logprobs.gather(-1, idx[:, idx.shape[1] - C:, None]).squeeze(-1)
     token_entropy = -(logprobs.exp() * logprobs).sum(-1)
-    logp = torch.zeros(len(rows), C)
-    entropy = torch.zeros(len(rows), C)
-    mask = torch.zeros(len(rows), C)
-    for i, (p, c) in enumerate(rows):
-        if not c:
-            continue
-        end = L - 1  # completions end the (left-padded) rows; targets are shifted one to the left
-        start = end - len(c)
-        logp[i, :len(c)] = token_logp[i, start:end]
-        entropy[i, :len(c)] = token_entropy[i, start:end]
-        mask[i, :len(c)] = 1
-    return logp, entropy, mask
+    lengths = torch.tensor([len(c) for _, c in rows], device=device)
+    positions = torch.arange(C, device=device)[None, :]
+    mask = (positions < lengths[:, None]).float()
+    columns = (positions + (C - lengths)[:, None]).clamp(max=max(C - 1, 0))  # right-aligned → left-aligned
+    return token_logp.gather(1, columns) * mask, token_entropy.gather(1, columns) * mask, mask
+
+
+def load_policy(config: RunConfig, warn):
+    """The policy and its tokenizer: the tiny base (built and cached when missing) or a local transformers model."""
+    if config.policy.backend == "hf":
+        from .hf_policy import load_hf  # transformers is needed only here
+        policy, tokenizer = load_hf(config.policy, config.run.device, warn)
+        return policy, tokenizer, str(config.policy.model)
+    base = Path(config.policy.model) if config.policy.model else ensure_base(BaseSettings(seed=config.run.seed, threads=config.policy.threads), log=lambda line: print(line, flush=True))
+    policy, tokenizer = load_base(base)
+    if config.policy.init == "random":
+        policy = type(policy)(policy.config)  # same shape and tokenizer, weights as before any training
+    return policy.to(config.run.device), tokenizer, str(base)
 
 
 def evaluate(policy, tokenizer, host: RewardHost, samples: list[Sample], config: RunConfig, step: int, progress: float, epoch: float, split: str) -> dict[str, Any]:
@@ -85,7 +90,7 @@ def evaluate(policy, tokenizer, host: RewardHost, samples: list[Sample], config:
     rewards: list[float] = []
     for start in range(0, len(samples), 64):
         chunk = samples[start:start + 64]
-        prompts = [tokenizer.encode(render_plain(messages(s, template), template)) for s in chunk]
+        prompts = [tokenizer.encode_prompt(messages(s, template), template) for s in chunk]
         tokens, _ = policy.generate(prompts, config.policy.max_new_tokens, temperature=1e-6, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
         batch = [scoring_sample(s, s.id, tokenizer.decode(t), template) for s, t in zip(chunk, tokens)]
         scores = host.score(batch, step=step, progress=progress, epoch=epoch)
@@ -137,14 +142,9 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
     if config.data.eval_samples:
         eval_sets = {split: rows[:config.data.eval_samples] for split, rows in eval_sets.items()}
 
-    if config.policy.backend != "tiny":
-        raise ConfigError("only the tiny backend is built so far; the hf backend is not available yet")
-    base = Path(config.policy.model) if config.policy.model else ensure_base(BaseSettings(seed=config.run.seed, threads=config.policy.threads), log=lambda line: print(line, flush=True))
-    policy, tokenizer = load_base(base)
-    if config.policy.init == "random":
-        policy = type(policy)(policy.config)  # same shape and tokenizer, weights as before any training
-    reference = copy.deepcopy(policy).eval() if g.beta > 0 else None
-    optimizer = torch.optim.AdamW(policy.parameters(), lr=g.learning_rate, weight_decay=0.0)
+    policy, tokenizer, base = load_policy(config, warn)
+    reference = policy.frozen_copy() if g.beta > 0 else None
+    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=g.learning_rate, weight_decay=0.0)
     source = RewardSource(preset=config.reward.preset, options=config.reward.options) if config.reward.schedule is None else RewardSource(schedule=config.reward.schedule)
     generator = torch.Generator().manual_seed(config.run.seed)
     order: list[int] = []
@@ -155,7 +155,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
             raise ConfigError(f"{run_dir}: not a run directory (no run.json) to resume")
         emit("warning", message=f"{run_dir} has no checkpoint yet: the run starts again from step 1")
     if checkpoint is not None:
-        state = torch.load(checkpoint / "state.pt")
+        state = torch.load(checkpoint / "state.pt", map_location=policy.device)
         policy.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         random.setstate(state["python_rng"])
@@ -163,8 +163,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         generator.set_state(state["sampling_rng"])
         order = state["order"]
         first_step = state["step"] + 1
-    writer = RunWriter(run_dir, run_id, config, str(base), resume_after=first_step - 1 if resume else None)
-    emit("started", run_id=run_id, run_dir=str(run_dir), max_steps=g.max_steps, time_limit_s=config.run.time_limit_s, params=policy.num_params(), train_samples=len(train_set), base=str(base), first_step=first_step)
+    writer = RunWriter(run_dir, run_id, config, base, resume_after=first_step - 1 if resume else None)
+    emit("started", run_id=run_id, run_dir=str(run_dir), max_steps=g.max_steps, time_limit_s=config.run.time_limit_s, params=policy.num_params(), train_samples=len(train_set), base=base, first_step=first_step)
     steps_per_epoch = max(1, len(train_set) // g.prompts_per_step)
     started = time.time()
     control = Control(run_dir)
@@ -209,7 +209,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 if len(order) < g.prompts_per_step:
                     order += random.sample(range(len(train_set)), len(train_set))
                 batch = [train_set[order.pop()] for _ in range(g.prompts_per_step)]
-                prompts = [tokenizer.encode(render_plain(messages(s, config.data.template), config.data.template)) for s in batch]
+                prompts = [tokenizer.encode_prompt(messages(s, config.data.template), config.data.template) for s in batch]
                 repeated = [p for p in prompts for _ in range(g.num_generations)]
                 policy.eval()
                 tokens, finished = policy.generate(repeated, config.policy.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
@@ -244,28 +244,42 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 rewards = [s["total"] for s in scores]
                 advantages, trains = group_advantages(rewards, g.num_generations, scale=g.scale_rewards)
 
-                # 4. Update: the clipped surrogate (+ KL to the reference) over completion tokens.
+                # 4. Update: the clipped surrogate (+ KL to the reference) over completion tokens, in
+                # micro-batches whose gradients add up to the whole batch's.
                 policy.train()
                 rows = [(p, t + ([tokenizer.eos_id] if f else [])) for p, t, f in zip(repeated, tokens, finished)]
-                adv = torch.tensor(advantages, dtype=torch.float32) * torch.tensor(trains, dtype=torch.float32)
-                stats: dict[str, float] = {}
-                old_logp = None
+                weights = torch.tensor(trains, dtype=torch.float32, device=policy.device)
+                adv = torch.tensor(advantages, dtype=torch.float32, device=policy.device) * weights
+                size = config.policy.micro_batch_size or len(rows)
+                spans = [(a, min(a + size, len(rows))) for a in range(0, len(rows), size)]
+                total_tokens = float(sum(len(c) for (_, c), keep in zip(rows, trains) if keep))
                 with torch.no_grad():
-                    ref_logp = sequence_logprobs(reference, rows, tokenizer.pad_id)[0] if reference is not None else None
+                    ref_logps = [sequence_logprobs(reference, rows[a:b], tokenizer.pad_id)[0] if reference is not None else None for a, b in spans]
+                old_logps: list[torch.Tensor | None] = [None] * len(spans)
+                stats: dict[str, float] = {}
                 skipped = False
                 for _ in range(g.num_iterations):
-                    logp, entropy, mask = sequence_logprobs(policy, rows, tokenizer.pad_id)
-                    if old_logp is None:
-                        old_logp = logp.detach()
-                    loss, stats = policy_loss(logp, old_logp, adv, mask * torch.tensor(trains, dtype=torch.float32)[:, None], epsilon=g.epsilon, beta=g.beta,
-                                              ref_logp=ref_logp, entropy=entropy, entropy_coef=g.entropy_coef, loss_type=g.loss_type,
-                                              max_length=config.policy.max_new_tokens + 1)
-                    if not torch.isfinite(loss):
-                        emit("warning", message=f"step {step}: the loss is {float(loss)}; the update is skipped")
-                        skipped = True
-                        break
                     optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
+                    sums = Counter()
+                    for k, (a, b) in enumerate(spans):
+                        logp, entropy, mask = sequence_logprobs(policy, rows[a:b], tokenizer.pad_id)
+                        if old_logps[k] is None:
+                            old_logps[k] = logp.detach()
+                        loss, part = policy_loss(logp, old_logps[k], adv[a:b], mask * weights[a:b, None], epsilon=g.epsilon, beta=g.beta,
+                                                 ref_logp=ref_logps[k], entropy=entropy, entropy_coef=g.entropy_coef, loss_type=g.loss_type,
+                                                 max_length=config.policy.max_new_tokens + 1, total_rows=len(rows), total_tokens=total_tokens)
+                        if not torch.isfinite(loss):
+                            emit("warning", message=f"step {step}: the loss is {float(loss)}; the update is skipped")
+                            skipped = True
+                            break
+                        loss.backward()
+                        for name in ("clip_fraction", "kl", "entropy"):
+                            sums[name] += part[name] * part["tokens"]
+                        sums["tokens"] += part["tokens"]
+                    if skipped:
+                        optimizer.zero_grad(set_to_none=True)
+                        break
+                    stats = {name: sums[name] / max(sums["tokens"], 1.0) for name in ("clip_fraction", "kl", "entropy")}
                     grad_norm = float(torch.nn.utils.clip_grad_norm_(policy.parameters(), g.max_grad_norm))
                     optimizer.step()
                 t3 = time.time()
@@ -347,7 +361,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
             results = evaluate_all(host, last_step)
         summary = {"steps": last_step, "seconds": round(time.time() - started, 1), "train_seconds": round(train_seconds, 1), "eval": results}
         writer.finish("finished", summary)
-        torch.save({"config": policy.config.__dict__, "model": policy.state_dict()}, run_dir / "policy.pt")
+        policy.save(run_dir)  # policy.pt (tiny) or a transformers folder policy/ (hf)
         emit("finished", **summary)
         return summary
     finally:

@@ -71,3 +71,21 @@ def test_kl_and_entropy_terms_enter_the_loss():
     assert stats["kl"] == pytest.approx(math.exp(-1))
     with_entropy, _ = policy_loss(logp, logp, torch.tensor([0.0]), torch.ones(1, 1), epsilon=0.2, entropy=torch.tensor([[2.0]]), entropy_coef=0.1)
     assert float(with_entropy) == pytest.approx(-0.2)
+
+
+@pytest.mark.parametrize("loss_type", ["grpo", "bnpo", "dr_grpo"])
+def test_micro_batches_add_up_to_the_whole_batch(loss_type):
+    torch.manual_seed(0)
+    logits = torch.randn(6, 5, requires_grad=True)
+    old = torch.randn(6, 5)
+    advantages = torch.randn(6)
+    mask = (torch.arange(5)[None, :] < torch.tensor([5, 3, 1, 4, 2, 5])[:, None]).float()
+    mask[2] = 0  # a row left out of training
+
+    def loss_of(rows, **totals):
+        return policy_loss(logits[rows], old[rows], advantages[rows], mask[rows], epsilon=0.2, loss_type=loss_type, max_length=5, **totals)[0]
+
+    whole = torch.autograd.grad(loss_of(slice(0, 6)), logits)[0]
+    totals = {"total_rows": 6, "total_tokens": float(mask.sum())}
+    parts = torch.autograd.grad(loss_of(slice(0, 4), **totals) + loss_of(slice(4, 6), **totals), logits)[0]
+    assert torch.allclose(whole, parts, atol=1e-6)

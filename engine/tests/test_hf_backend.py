@@ -1,0 +1,116 @@
+"""The hf backend on CPU with a small Qwen2 model made from a config (no download). Skipped, with the
+reason printed, where transformers is not installed (as on CI machines)."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="PyTorch is not installed for this Python (run bash scripts/setup.sh)")
+
+from rollout_engine import demo_data  # noqa: E402
+from rollout_engine.config import ConfigError, PolicyConfig, load_config  # noqa: E402
+from rollout_engine.model import left_pad  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_choosing_hf_without_transformers_says_what_to_install(monkeypatch, tmp_path):
+    from rollout_engine.hf_policy import load_hf
+    monkeypatch.setitem(sys.modules, "transformers", None)  # as if it were not installed
+    with pytest.raises(ConfigError, match="needs the transformers package"):
+        load_hf(PolicyConfig(backend="hf", model=str(tmp_path)), "cpu")
+
+
+def test_tiny_settings_for_hf_only_keys_are_errors(tmp_path):
+    (tmp_path / "run.toml").write_text("[policy]\nlora_rank = 8\n")
+    with pytest.raises(ConfigError, match="lora_rank"):
+        load_config(tmp_path / "run.toml")
+
+
+pytest.importorskip("transformers", reason="transformers is not installed for this Python: the hf backend's tests need it (pip install transformers)")
+
+from rollout_engine.hf_model import make_model_folder  # noqa: E402
+from rollout_engine.hf_policy import load_hf  # noqa: E402
+from rollout_engine.train import train  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return make_model_folder(tmp_path_factory.mktemp("qwen-test"), "test")
+
+
+def test_left_padding_does_not_change_a_row(model_dir):
+    policy, tokenizer = load_hf(PolicyConfig(backend="hf", model=str(model_dir)), "cpu")
+    policy.eval()
+    short, long = tokenizer.encode("Request: weather in Paris"), tokenizer.encode("Request: convert 12 euros to dollars, please")
+    idx, mask = left_pad([short, long], tokenizer.pad_id)
+    both = policy.completion_logits(idx, mask, 3)
+    alone_idx, alone_mask = left_pad([short], tokenizer.pad_id)
+    alone = policy.completion_logits(alone_idx, alone_mask, 3)
+    assert torch.allclose(both[0], alone[0], atol=1e-5)
+
+
+def test_generation_is_batched_and_stops_on_eos(model_dir):
+    policy, tokenizer = load_hf(PolicyConfig(backend="hf", model=str(model_dir)), "cpu")
+    policy.eval()
+    prompt = tokenizer.encode_prompt([{"role": "user", "content": "What is the weather?"}], "tool-n1")
+    assert tokenizer.decode(prompt).endswith("<|im_start|>assistant\n")  # the model's own chat template
+    tokens, finished = policy.generate([prompt, prompt[:5]], 6, temperature=1e-6, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
+    again, _ = policy.generate([prompt, prompt[:5]], 6, temperature=1e-6, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
+    assert tokens == again  # greedy
+    for row, done in zip(tokens, finished):
+        assert tokenizer.eos_id not in row and (done or len(row) == 6)
+
+
+def write_run(tmp_path, model_dir, template, policy_extra=""):
+    rows = demo_data.generate(seed=1, train=20, eval_seen=4, eval_unseen_values=0, eval_unseen_tools=0)
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows["train"]))
+    (tmp_path / "eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows["eval"]))
+    (tmp_path / "run.toml").write_text(f"""
+[data]
+train = "train.jsonl"
+eval = "eval.jsonl"
+template = "{template}"
+[policy]
+backend = "hf"
+model = "{model_dir}"
+max_new_tokens = 10
+micro_batch_size = 4
+{policy_extra}
+[reward]
+schedule = "{ROOT / 'test/reward/schedules/length.ts'}"
+[grpo]
+num_generations = 3
+prompts_per_step = 2
+max_steps = 2
+beta = 0.04
+""")
+    return load_config(tmp_path / "run.toml"), len(rows["eval"])
+
+
+@pytest.mark.parametrize("template", ["tool-n1", "tool-zero"])
+def test_a_short_hf_run_writes_the_run_directory(tmp_path, model_dir, template):
+    config, eval_samples = write_run(tmp_path, model_dir, template)
+    summary = train(config, tmp_path / "run", "run")
+    run = tmp_path / "run"
+    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [1, 2] and metrics[0]["kl"] is not None and not metrics[0]["update_skipped"]
+    records = [json.loads(line) for line in (run / "rollouts" / "step-000002.jsonl").read_text().splitlines()]
+    assert len(records) == 6 and all(r["policy_version"] == 1 for r in records)
+    assert (run / "policy" / "config.json").exists() and (run / "policy" / "tokenizer.json").exists()
+    assert summary["eval"][0]["samples"] == eval_samples
+
+
+def test_lora_trains_only_the_adapter_and_uses_the_base_as_reference(tmp_path, model_dir):
+    pytest.importorskip("peft", reason="peft is not installed for this Python: LoRA needs it (pip install peft)")
+    config, _ = write_run(tmp_path, model_dir, "tool-n1", "lora_rank = 4")
+    before = {k: v.clone() for k, v in load_hf(config.policy, "cpu")[0].model.named_parameters() if "lora_" not in k}
+    train(config, tmp_path / "run", "run")
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+    trained = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(model_dir), tmp_path / "run" / "policy")
+    after = {k: v for k, v in trained.named_parameters() if "lora_" not in k}
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)  # the base is untouched
+    metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert metrics[1]["kl"] > 0  # step 2's policy differs from the adapter-off reference
