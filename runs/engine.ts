@@ -2,6 +2,7 @@
 // docs/run-directory.md describes. Used by the CLI and by the extension's run manager.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 
@@ -18,6 +19,8 @@ export interface EngineOptions {
   runDir?: string;
   resume?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The Python to run; default: the one set-up chose (scripts/python.sh). */
+  python?: string;
 }
 
 /** Reads a stdout line: an event, or null for a line that is not one (the engine's plain prints). */
@@ -32,14 +35,34 @@ export function parseEvent(line: string): EngineEvent | null {
   return null;
 }
 
-/** The command that runs the engine: scripts/python.sh -m rollout_engine.train with engine/ on PYTHONPATH. */
+/** The command that runs the engine: python -m rollout_engine.train with engine/ on PYTHONPATH. */
 export function engineCommand(options: EngineOptions): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
-  const args = [path.join(options.root, "scripts", "python.sh"), "-m", "rollout_engine.train", "--config", path.resolve(options.config)];
+  const args = ["-m", "rollout_engine.train", "--config", path.resolve(options.config)];
   if (options.runDir) args.push("--run-dir", path.resolve(options.runDir));
   if (options.resume) args.push("--resume");
   const base = options.env ?? process.env;
   const pythonPath = [path.join(options.root, "engine"), base.PYTHONPATH].filter(Boolean).join(path.delimiter);
-  return { command: "bash", args, env: { ...base, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: "1" } };
+  const env = { ...base, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: "1" };
+  if (options.python) return { command: options.python, args, env };
+  return { command: "bash", args: [path.join(options.root, "scripts", "python.sh"), ...args], env };
+}
+
+/**
+ * Starts the engine in its own process group with stdout and stderr going to `logFile`, so that it
+ * outlives the process that started it (the extension host, through a window reload). Returns its pid.
+ */
+export function launchDetached(options: EngineOptions, logFile: string): number {
+  const { command, args, env } = engineCommand(options);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const log = fs.openSync(logFile, "a");
+  try {
+    const child = spawn(command, args, { env, stdio: ["ignore", log, log], detached: true });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    return child.pid;
+  } finally {
+    fs.closeSync(log);
+  }
 }
 
 /**

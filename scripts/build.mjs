@@ -1,11 +1,16 @@
 // Builds everything that runs from dist/ with esbuild, the project's one bundler.
 import { build } from "esbuild";
 
-const common = { bundle: true, platform: "node", format: "cjs", target: "node20", sourcemap: "linked", logLevel: "warning" };
+const node = { bundle: true, platform: "node", format: "cjs", target: "node20", sourcemap: "linked", logLevel: "warning" };
+const browser = { bundle: true, platform: "browser", format: "esm", target: "es2022", sourcemap: "linked", logLevel: "warning", minify: true };
 
 await Promise.all([
   // The CLI, which also runs the reward host. esbuild stays a real dependency: it compiles schedules at run time.
-  build({ ...common, entryPoints: ["reward/cli.ts"], outfile: "dist/cli.cjs", external: ["esbuild"] }),
+  build({ ...node, entryPoints: ["reward/cli.ts"], outfile: "dist/cli.cjs", external: ["esbuild"] }),
   // The worker thread that runs reward schedules.
-  build({ ...common, entryPoints: ["reward/host/worker.ts"], outfile: "dist/reward-worker.cjs" }),
+  build({ ...node, entryPoints: ["reward/host/worker.ts"], outfile: "dist/reward-worker.cjs" }),
+  // The VS Code extension host side; `vscode` is supplied by VS Code.
+  build({ ...node, entryPoints: ["extension/extension.ts"], outfile: "dist/extension.cjs", external: ["vscode", "esbuild"] }),
+  // The webviews (no Node APIs), each a script and a stylesheet in dist/webview.
+  build({ ...browser, entryPoints: { dashboard: "webview/dashboard.ts", explorer: "webview/explorer.ts" }, outdir: "dist/webview" }),
 ]);

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -115,7 +116,9 @@ def build_base(settings: BaseSettings, out: Path, log=print) -> Path:
 
 
 def base_dir(settings: BaseSettings) -> Path:
-    return PROJECT_ROOT / ".rollout-studio" / "base" / f"tiny-{settings.key()}"
+    # ROLLOUT_STUDIO_CACHE: where the extension keeps it (its global storage), shared by every workspace.
+    cache = Path(os.environ["ROLLOUT_STUDIO_CACHE"]) if os.environ.get("ROLLOUT_STUDIO_CACHE") else PROJECT_ROOT / ".rollout-studio"
+    return cache / "base" / f"tiny-{settings.key()}"
 
 
 def ensure_base(settings: BaseSettings, log=print) -> Path:

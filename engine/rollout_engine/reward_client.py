@@ -47,10 +47,11 @@ class RewardSource:
 class RewardHost:
     """One reward-host process. Use as a context manager, or call close()."""
 
-    def __init__(self, source: RewardSource, *, node: str = "node", cli: Path = DEFAULT_CLI,
+    def __init__(self, source: RewardSource, *, node: str | None = None, cli: Path = DEFAULT_CLI,
                  batch_timeout_ms: int | None = None, memory_mb: int | None = None, start_timeout: float = 60.0):
         self.source = source
-        self.node = node
+        # The extension passes its own Node (VS Code's runtime) here: `node` need not be on PATH.
+        self.node = node or os.environ.get("ROLLOUT_STUDIO_NODE") or "node"
         self.cli = Path(cli)
         self.extra = []
         if batch_timeout_ms is not None:

@@ -85,11 +85,13 @@ class RunWriter:
     def _save_info(self) -> None:
         write_atomic(self.dir / "run.json", json.dumps(self.info, indent=2))
 
-    def reward_version(self, version: str, schedule: dict[str, Any] | None, source_file: str | None) -> None:
-        """Records a reward version the first time it scores something."""
+    def reward_version(self, version: str, schedule: dict[str, Any] | None, source_file: str | None, step: int | None = None) -> None:
+        """Records a reward version the first time it scores something, and the step it did so at."""
         if version in self.info["reward_versions"]:
             return
-        entry: dict[str, Any] = {"version": version, "schedule": schedule}
+        if step is not None:
+            self.info.setdefault("reward_version_steps", {})[version] = step
+        entry: dict[str, Any] = {"version": version, "schedule": schedule, "first_step": step}
         if source_file:
             entry["source_file"] = source_file
             try:

@@ -237,7 +237,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                         emit("reward_reloaded", version=event["version"], previous=event.get("previous"))
                 known_events = len(host.events)
                 for score in scores:
-                    writer.reward_version(score["version"], None, config.reward.schedule)
+                    writer.reward_version(score["version"], None, config.reward.schedule, step)
                 t2 = time.time()
 
                 # 3. Advantages within each group; reward failures are left out.
@@ -300,7 +300,9 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     values = [s["components"][name]["value"] for s in ok if name in s["components"]]
                     raw = [s["components"][name]["raw"] for s in ok if name in s["components"]]
                     # value = weight × raw; raw shows the component's own rise while its weight changes.
-                    component_stats[name] = {"mean": sum(values) / len(values), "min": min(values), "max": max(values), "raw_mean": sum(raw) / len(raw)}
+                    weights = [s["components"][name]["weight"] for s in ok if name in s["components"]]
+                    component_stats[name] = {"mean": sum(values) / len(values), "min": min(values), "max": max(values), "raw_mean": sum(raw) / len(raw),
+                                             "weight": sum(weights) / len(weights)}
                 reasons = Counter(s["parseFailure"]["reason"] for s in scores if s["parseFailure"])
                 lengths = [len(t) for t in tokens]
                 metrics = {

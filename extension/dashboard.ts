@@ -1,0 +1,126 @@
+// The dashboard panel: live curves of a run. One panel per run directory; it survives being hidden
+// (the webview keeps its state) and a window reload (a serializer reopens it on the same run).
+
+import path from "node:path";
+import * as vscode from "vscode";
+
+import type { StepMetrics } from "../runs/records";
+import { JsonlTail, RunDirError, readEvals, readRunInfo } from "../runs/runDir";
+import { metricsProblem } from "../runs/records";
+import { parseDashboardMessage, type HostToDashboard } from "../webview/protocol";
+import type { RunManager } from "./runManager";
+import { webviewHtml, webviewOptions } from "./webviewHtml";
+
+export const DASHBOARD_VIEW = "rolloutStudio.dashboard";
+
+export class Dashboards implements vscode.Disposable {
+  private readonly panels = new Map<string, DashboardPanel>();
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly manager: RunManager) {
+    context.subscriptions.push(
+      vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const runDir = (state as { runDir?: unknown } | undefined)?.runDir;
+          if (typeof runDir !== "string") {
+            panel.dispose();
+            return;
+          }
+          this.adopt(panel, runDir);
+        },
+      }),
+    );
+  }
+
+  open(runDir: string): void {
+    runDir = path.resolve(runDir);
+    readRunInfo(runDir); // a clear error for a folder that is not a run, before any panel opens
+    const existing = this.panels.get(runDir);
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW, `Run ${path.basename(runDir)}`, vscode.ViewColumn.Active, {
+      ...webviewOptions(this.context.extensionUri),
+      retainContextWhenHidden: false,
+    });
+    this.adopt(panel, runDir);
+  }
+
+  private adopt(panel: vscode.WebviewPanel, runDir: string): void {
+    panel.webview.options = webviewOptions(this.context.extensionUri);
+    const dashboard = new DashboardPanel(panel, runDir, this.context, this.manager);
+    this.panels.set(runDir, dashboard);
+    panel.onDidDispose(() => this.panels.delete(runDir));
+  }
+
+  dispose(): void {
+    for (const d of this.panels.values()) d.panel.dispose();
+  }
+}
+
+class DashboardPanel {
+  private metrics: JsonlTail<StepMetrics>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private lastStatus = "";
+  private lastVersions = 0;
+
+  constructor(readonly panel: vscode.WebviewPanel, readonly runDir: string, context: vscode.ExtensionContext, private readonly manager: RunManager) {
+    this.metrics = new JsonlTail<StepMetrics>(path.join(runDir, "metrics.jsonl"), metricsProblem);
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, "dashboard", `Run ${path.basename(runDir)}`);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
+      manager.onDidChange((dir) => {
+        if (dir === runDir) this.update(false);
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    // Runs started elsewhere (the CLI) change without the manager knowing: poll while the run is live.
+    this.timer = setInterval(() => this.update(false), 1000);
+  }
+
+  private post(message: HostToDashboard): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private onMessage(raw: unknown): void {
+    const message = parseDashboardMessage(raw);
+    if (!message) return;
+    if (message.type === "ready") {
+      // A new or restored webview: send everything from the start.
+      this.metrics = new JsonlTail<StepMetrics>(path.join(this.runDir, "metrics.jsonl"), metricsProblem);
+      this.lastStatus = "";
+      this.lastVersions = 0;
+      this.update(true);
+    } else if (message.type === "openRollouts") {
+      void vscode.commands.executeCommand("rolloutStudio.openRollouts", this.runDir, message.step);
+    } else if (message.type === "control") {
+      this.manager.control(this.runDir, message.command).catch((e: Error) => void vscode.window.showErrorMessage(`Rollout Studio: ${e.message}`));
+    }
+  }
+
+  private update(reset: boolean): void {
+    if (!this.panel.visible && !reset) return;
+    let info;
+    try {
+      info = readRunInfo(this.runDir);
+    } catch (e) {
+      if (reset) this.post({ type: "notice", notice: { level: "error", message: e instanceof RunDirError ? e.message : String(e) } });
+      return;
+    }
+    const { rows, bad } = this.metrics.poll();
+    if (reset || info.status !== this.lastStatus || info.reward_versions.length !== this.lastVersions) {
+      this.lastStatus = info.status;
+      this.lastVersions = info.reward_versions.length;
+      this.post({ type: "run", run: info, runDir: this.runDir, live: this.manager.isLive(this.runDir) || info.status === "running" || info.status === "paused" });
+      this.post({ type: "evals", rows: readEvals(this.runDir) });
+    }
+    if (rows.length || reset) this.post({ type: "metrics", rows, reset });
+    for (const b of bad) this.post({ type: "notice", notice: { level: "warning", message: `${path.basename(b.file)} line ${b.line}: ${b.error} (skipped)` } });
+  }
+
+  private dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}

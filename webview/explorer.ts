@@ -1,0 +1,293 @@
+// The rollout explorer webview: a virtualised table of samples with filters and sorting, and a sample's
+// detail — prompt, completion with its think and tool-call regions, each reward component with its
+// explanation, the GRPO group, and the tool-call diff.
+
+import "@vscode-elements/elements/dist/vscode-button/index.js";
+import "@vscode-elements/elements/dist/vscode-textfield/index.js";
+import "@vscode-elements/elements/dist/vscode-single-select/index.js";
+import "@vscode-elements/elements/dist/vscode-option/index.js";
+
+import { diffCalls, type ArgumentDiff, type CallsDiff } from "../reward/diff";
+import type { ToolCall } from "../reward/parse";
+import type { ExplorerToHost, HostToExplorer, SampleDetail, SampleRow } from "./protocol";
+import { runQuery, type Query } from "./query";
+import { el, notice, vscodeApi } from "./ui";
+import "./styles.css";
+
+const vscode = vscodeApi<{ query?: Query; selected?: number }>();
+const send = (message: ExplorerToHost) => vscode.postMessage(message);
+
+const ROW_HEIGHT = 24;
+const rows: SampleRow[] = [];
+let components: string[] = [];
+let steps: number[] = [];
+let visible: number[] = [];
+let query: Query = vscode.getState()?.query ?? {};
+let selected: number | undefined = vscode.getState()?.selected;
+let detail: SampleDetail | null = null;
+
+const app = document.getElementById("app") as HTMLElement;
+const notices = el("div", { class: "notices" });
+const toolbar = el("div", { class: "toolbar", role: "toolbar", "aria-label": "Filter and sort" });
+const count = el("span", { class: "count", "aria-live": "polite" });
+const tableHead = el("div", { class: "table-head", role: "row" });
+const viewport = el("div", { class: "viewport", role: "grid", tabindex: "0", "aria-label": "Samples" });
+const spacer = el("div", { class: "spacer" });
+const body = el("div", { class: "rows" });
+viewport.append(spacer, body);
+const detailPane = el("section", { class: "detail", "aria-label": "Sample detail" });
+app.append(notices, toolbar, el("div", { class: "table" }, tableHead, viewport), detailPane);
+
+function saveState(): void {
+  vscode.setState({ query, selected });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Toolbar
+
+function select(label: string, options: [string, string][], value: string, onChange: (v: string) => void): HTMLElement {
+  const s = el("vscode-single-select", { "aria-label": label, title: label });
+  for (const [v, text] of options) {
+    const o = el("vscode-option", { value: v }, text);
+    if (v === value) o.setAttribute("selected", "");
+    s.append(o);
+  }
+  s.addEventListener("change", () => onChange((s as unknown as { value: string }).value));
+  return el("label", { class: "field" }, el("span", {}, label), s);
+}
+
+function renderToolbar(): void {
+  const search = el("vscode-textfield", { placeholder: "Search prompts and completions", "aria-label": "Search", value: query.text ?? "" });
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  search.addEventListener("input", () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => update({ ...query, text: (search as unknown as { value: string }).value || undefined }), 150);
+  });
+  const reasons = [...new Set(rows.map((r) => r.parse_failure).filter((r): r is string => r !== null))];
+  const versions = [...new Set(rows.map((r) => r.reward_version))];
+  toolbar.replaceChildren(
+    search,
+    select("Step", [["", "all steps"], ...steps.map((s): [string, string] => [String(s), `step ${s}`])], query.step === undefined ? "" : String(query.step), (v) =>
+      update({ ...query, step: v === "" ? undefined : Number(v) }),
+    ),
+    select("Parse", [["", "any"], ["none", "parsed"], ["any", "failed (any reason)"], ...reasons.map((r): [string, string] => [r, r])], query.parse_failure ?? "", (v) =>
+      update({ ...query, parse_failure: v || undefined }),
+    ),
+    select("Group", [["", "any"], ["all-right", "all right"], ["all-wrong", "all wrong"], ["mixed", "mixed"]], query.group_outcome ?? "", (v) =>
+      update({ ...query, group_outcome: (v || undefined) as Query["group_outcome"] }),
+    ),
+    select("Exact", [["", "any"], ["yes", "exact"], ["no", "not exact"]], query.exact === undefined ? "" : query.exact ? "yes" : "no", (v) =>
+      update({ ...query, exact: v === "" ? undefined : v === "yes" }),
+    ),
+    select("Reward version", [["", "any"], ...versions.map((v): [string, string] => [v, v.slice(0, 12)])], query.reward_version ?? "", (v) =>
+      update({ ...query, reward_version: v || undefined }),
+    ),
+    select(
+      "Sort",
+      [["", "step order"], ["reward", "reward"], ["advantage", "advantage"], ["completion_tokens", "length"], ...components.map((c): [string, string] => [`component:${c}`, c])],
+      query.sort ?? "",
+      (v) => update({ ...query, sort: v || undefined }),
+    ),
+    select("Order", [["desc", "high first"], ["asc", "low first"]], query.descending === false ? "asc" : "desc", (v) => update({ ...query, descending: v === "desc" })),
+    count,
+  );
+  if (query.prompt_id) {
+    const chip = el("vscode-button", { secondary: "", title: "Show every prompt again" }, `prompt ${query.prompt_id} ✕`);
+    chip.addEventListener("click", () => update({ ...query, prompt_id: undefined }));
+    toolbar.append(chip);
+  }
+}
+
+function update(q: Query): void {
+  query = { ...q, descending: q.descending ?? true };
+  saveState();
+  refilter();
+  renderToolbar();
+}
+
+function refilter(): void {
+  visible = runQuery(rows, query);
+  count.textContent = `${visible.length.toLocaleString()} of ${rows.length.toLocaleString()} samples`;
+  spacer.style.height = `${visible.length * ROW_HEIGHT}px`;
+  renderRows();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Virtualised table: only the rows in view exist in the DOM.
+
+const COLUMNS = (): { label: string; cell: (r: SampleRow) => string; cls?: string }[] => [
+  { label: "step", cell: (r) => String(r.step) },
+  { label: "group", cell: (r) => String(r.group) },
+  { label: "#", cell: (r) => String(r.sample) },
+  { label: "reward", cell: (r) => (r.reward === null ? "failed" : r.reward.toFixed(3)), cls: "num" },
+  { label: "adv.", cell: (r) => r.advantage.toFixed(2), cls: "num" },
+  ...components.map((c) => ({ label: c, cell: (r: SampleRow) => (r.components[c] === undefined ? "" : (r.components[c] as number).toFixed(3)), cls: "num" })),
+  { label: "exact", cell: (r) => (r.exact ? "✓" : "") },
+  { label: "parse", cell: (r) => r.parse_failure ?? "ok" },
+  { label: "group", cell: (r) => r.group_outcome },
+  { label: "version", cell: (r) => r.reward_version.slice(0, 8) },
+];
+
+function gridTemplate(): string {
+  return `repeat(3, 3.5em) 5em 4em ${components.map(() => "5.5em").join(" ")} 3.5em minmax(8em, 1fr) 6em 6em`;
+}
+
+function renderHead(): void {
+  tableHead.replaceChildren(...COLUMNS().map((c) => el("div", { class: `cell ${c.cls ?? ""}`, role: "columnheader" }, c.label)));
+  tableHead.style.gridTemplateColumns = gridTemplate();
+}
+
+function renderRows(): void {
+  const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - 5);
+  const last = Math.min(visible.length, first + Math.ceil(viewport.clientHeight / ROW_HEIGHT) + 10);
+  const columns = COLUMNS();
+  const template = gridTemplate();
+  const nodes: HTMLElement[] = [];
+  for (let k = first; k < last; k++) {
+    const r = rows[visible[k] as number] as SampleRow;
+    const row = el("div", { class: `row${r.index === selected ? " selected" : ""}${r.failure ? " failed" : ""}`, role: "row", "data-index": String(r.index), "aria-selected": String(r.index === selected) });
+    row.style.top = `${k * ROW_HEIGHT}px`;
+    row.style.gridTemplateColumns = template;
+    for (const c of columns) row.append(el("div", { class: `cell ${c.cls ?? ""}`, role: "gridcell" }, c.cell(r)));
+    row.addEventListener("click", () => open(r.index));
+    nodes.push(row);
+  }
+  body.replaceChildren(...nodes);
+}
+
+viewport.addEventListener("scroll", () => requestAnimationFrame(renderRows));
+window.addEventListener("resize", () => renderRows());
+viewport.addEventListener("keydown", (e: KeyboardEvent) => {
+  if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+  e.preventDefault();
+  const at = selected === undefined ? -1 : visible.findIndex((i) => rows[i]?.index === selected);
+  const next = Math.max(0, Math.min(visible.length - 1, at + (e.key === "ArrowDown" ? 1 : -1)));
+  const index = rows[visible[next] as number]?.index;
+  if (index === undefined) return;
+  const top = next * ROW_HEIGHT;
+  if (top < viewport.scrollTop || top > viewport.scrollTop + viewport.clientHeight - ROW_HEIGHT) viewport.scrollTop = top - viewport.clientHeight / 2;
+  open(index);
+});
+
+function open(index: number): void {
+  selected = index;
+  saveState();
+  renderRows();
+  send({ type: "detail", index });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detail
+
+const show = (v: unknown) => (v === undefined ? "" : JSON.stringify(v));
+
+/** The completion with <think> and <tool_call> regions marked. */
+function highlighted(text: string): HTMLElement {
+  const pre = el("pre", { class: "completion" });
+  const pattern = /<think>[\s\S]*?(<\/think>|$)|<tool_call>[\s\S]*?(<\/tool_call>|$)/g;
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    if (m.index! > last) pre.append(text.slice(last, m.index));
+    pre.append(el("span", { class: m[0].startsWith("<think>") ? "region-think" : "region-call" }, m[0]));
+    last = m.index! + m[0].length;
+  }
+  if (last < text.length) pre.append(text.slice(last));
+  return pre;
+}
+
+const DIFF_WORDS: Record<ArgumentDiff["kind"], string> = { same: "same", missing: "missing", extra: "extra", value: "different value", type: "different type" };
+
+function diffView(diff: CallsDiff, d: SampleDetail): HTMLElement {
+  const box = el("div", { class: "diff" });
+  if (!diff.parsed) box.append(el("p", { class: "diff-note" }, `The completion did not parse (${d.parse_failure?.reason ?? "no calls"}: ${d.parse_failure?.message ?? ""}): every expected call is missing.`));
+  else if (diff.exact) box.append(el("p", { class: "diff-note ok" }, "The calls match the ground truth exactly."));
+  if (diff.orderDiffers) box.append(el("p", { class: "diff-note" }, "The calls come in another order than expected."));
+  const table = el("table", { class: "diff-table" });
+  table.append(el("tr", {}, el("th", {}, "call"), el("th", {}, "argument"), el("th", {}, "difference"), el("th", {}, "predicted"), el("th", {}, "expected")));
+  for (const call of diff.calls) {
+    const title = call.kind === "wrong-function" ? `${call.predictedName} (expected ${call.name})` : call.name;
+    const kind = { matched: "", "wrong-function": "wrong function", missing: "missing call", extra: "extra call" }[call.kind];
+    if (!call.arguments.length || call.kind !== "matched") table.append(el("tr", { class: `diff-call diff-${call.kind}` }, el("td", {}, title), el("td", {}, ""), el("td", {}, kind || "no arguments"), el("td", {}, ""), el("td", {}, "")));
+    for (const a of call.arguments) {
+      table.append(
+        el("tr", { class: `diff-arg diff-${a.kind}` }, el("td", {}, call.kind === "matched" ? title : ""), el("td", {}, a.argument), el("td", {}, DIFF_WORDS[a.kind]), el("td", {}, show(a.predicted)), el("td", {}, show(a.expected))),
+      );
+    }
+  }
+  box.append(table);
+  const lost = Object.entries(d.components).filter(([, c]) => c.raw < 1 && c.weight !== 0);
+  if (lost.length) {
+    const list = el("ul", { class: "diff-cost" });
+    for (const [name, c] of lost) list.append(el("li", {}, el("strong", {}, name), ` ${c.value.toFixed(3)} (raw ${c.raw.toFixed(3)} × weight ${c.weight.toFixed(3)}): ${c.why}`));
+    box.append(el("p", {}, "What the differences cost, by reward component:"), list);
+  }
+  const button = el("vscode-button", { secondary: "" }, "Open in Diff Editor");
+  button.addEventListener("click", () => send({ type: "openDiff", index: d.index }));
+  box.append(button);
+  return box;
+}
+
+function renderDetail(): void {
+  detailPane.replaceChildren();
+  const d = detail;
+  if (!d) {
+    detailPane.append(el("p", { class: "hint" }, "Select a sample to see its prompt, completion, reward components and tool-call diff."));
+    return;
+  }
+  const head = el("h2", {}, `Step ${d.step} · group ${d.group} · sample ${d.sample} · reward ${d.reward === null ? "failed" : d.reward.toFixed(3)} · advantage ${d.advantage.toFixed(3)}`);
+  const samePrompt = el("vscode-button", { secondary: "" }, "Same prompt across steps");
+  samePrompt.addEventListener("click", () => update({ ...query, prompt_id: d.prompt_id, step: undefined }));
+  detailPane.append(head, el("div", { class: "detail-actions" }, samePrompt));
+  if (d.failure) detailPane.append(el("div", { class: "notice notice-error" }, `Reward failure (${d.failure.kind}): ${d.failure.message}. The sample was left out of the advantages.`));
+
+  const comps = el("table", { class: "components" });
+  comps.append(el("tr", {}, el("th", {}, "component"), el("th", {}, "value"), el("th", {}, "raw"), el("th", {}, "weight"), el("th", {}, "why")));
+  for (const [name, c] of Object.entries(d.components)) {
+    comps.append(el("tr", { class: "component", "data-component": name }, el("td", {}, name), el("td", { class: "num" }, c.value.toFixed(3)), el("td", { class: "num" }, c.raw.toFixed(3)), el("td", { class: "num" }, c.weight.toFixed(3)), el("td", {}, c.why)));
+  }
+  detailPane.append(el("h3", {}, "Reward components"), comps);
+
+  detailPane.append(el("h3", {}, "Tool calls: predicted vs expected"), diffView(diffCalls(d.calls as ToolCall[] | null, d.ground_truth as ToolCall[]), d));
+
+  detailPane.append(el("h3", {}, "Completion"), highlighted(d.completion), el("p", { class: "meta" }, `finish: ${d.finish_reason} · reward version ${d.reward_version}`));
+  const prompt = el("div", { class: "prompt" });
+  for (const m of d.messages) prompt.append(el("div", { class: `message role-${m.role}` }, el("span", { class: "role" }, m.role), el("pre", {}, m.content)));
+  const tools = el("details", {}, el("summary", {}, `${d.tools.length} tools`), el("pre", {}, JSON.stringify(d.tools, null, 2)));
+  detailPane.append(el("h3", {}, "Prompt"), prompt, tools);
+
+  const group = el("table", { class: "group" });
+  group.append(el("tr", {}, el("th", {}, "#"), el("th", {}, "reward"), el("th", {}, "advantage"), el("th", {}, "exact"), el("th", {}, "parse")));
+  for (const s of d.siblings) {
+    const row = el("tr", { class: s.index === d.index ? "selected" : "", tabindex: "0" }, el("td", {}, String(s.sample)), el("td", { class: "num" }, s.reward === null ? "failed" : s.reward.toFixed(3)), el("td", { class: "num" }, s.advantage.toFixed(3)), el("td", {}, s.exact ? "✓" : ""), el("td", {}, s.parse_failure ?? "ok"));
+    row.addEventListener("click", () => open(s.index));
+    row.addEventListener("keydown", (e) => (e as KeyboardEvent).key === "Enter" && open(s.index));
+    group.append(row);
+  }
+  detailPane.append(el("h3", {}, `GRPO group (${d.siblings.length} samples of this prompt)`), group);
+}
+
+window.addEventListener("message", (event: MessageEvent) => {
+  const message = event.data as HostToExplorer;
+  switch (message?.type) {
+    case "rows":
+      if (message.reset) rows.length = 0;
+      for (const r of message.rows) rows.push(r);
+      components = message.components;
+      steps = message.steps;
+      renderHead();
+      renderToolbar();
+      refilter();
+      if (message.reset && selected !== undefined && selected < rows.length) send({ type: "detail", index: selected });
+      break;
+    case "detail":
+      detail = message.detail;
+      renderDetail();
+      break;
+    case "notice":
+      notice(notices, message.notice);
+      break;
+  }
+});
+
+renderDetail();
+send({ type: "ready" });

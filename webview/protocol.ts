@@ -1,0 +1,110 @@
+// The one message protocol between the extension host and its webviews. Both sides import these types;
+// each side checks what it receives with the validators below, because a webview is another process
+// and its messages are data, not trusted calls.
+
+import type { EvalResult, RunInfo, StepMetrics, ToolCall, ComponentScore } from "../runs/records";
+
+/** A problem the user should see: a bad line in a file, an engine error. */
+export interface Notice {
+  level: "error" | "warning" | "info";
+  message: string;
+}
+
+/** One sample as the explorer's table shows it: small, so a million fit in memory. */
+export interface SampleRow {
+  /** Index in the host's list for this view: the key for detail requests. */
+  index: number;
+  step: number;
+  group: number;
+  sample: number;
+  prompt_id: string;
+  reward: number | null;
+  advantage: number;
+  /** Component values (weighted), by name. */
+  components: Record<string, number>;
+  parse_failure: string | null;
+  reward_version: string;
+  /** all-right / all-wrong / mixed, by exact match within the GRPO group. */
+  group_outcome: "all-right" | "all-wrong" | "mixed";
+  exact: boolean;
+  failure: string | null;
+  completion_tokens: number;
+  /** The request's text and the start of the completion, for text search. */
+  text: string;
+}
+
+export interface SampleDetail {
+  index: number;
+  step: number;
+  group: number;
+  sample: number;
+  prompt_id: string;
+  messages: { role: string; content: string }[];
+  tools: unknown[];
+  completion: string;
+  calls: ToolCall[] | null;
+  parse_failure: { reason: string; message: string; position?: number } | null;
+  ground_truth: ToolCall[];
+  reward: number | null;
+  components: Record<string, ComponentScore>;
+  failure: { kind: string; message: string } | null;
+  advantage: number;
+  reward_version: string;
+  finish_reason: string;
+  /** The G siblings of this sample in its group, for the group view. */
+  siblings: SampleRow[];
+}
+
+export type HostToDashboard =
+  | { type: "run"; run: RunInfo; runDir: string; live: boolean }
+  | { type: "metrics"; rows: StepMetrics[]; reset: boolean }
+  | { type: "evals"; rows: EvalResult[] }
+  | { type: "notice"; notice: Notice };
+
+export type DashboardToHost = { type: "ready" } | { type: "openRollouts"; step?: number } | { type: "control"; command: "pause" | "resume" | "stop" | "checkpoint" };
+
+export type HostToExplorer =
+  | { type: "rows"; title: string; rows: SampleRow[]; components: string[]; steps: number[]; reset: boolean }
+  | { type: "detail"; detail: SampleDetail }
+  | { type: "notice"; notice: Notice };
+
+export type ExplorerToHost =
+  | { type: "ready" }
+  | { type: "detail"; index: number }
+  | { type: "openDiff"; index: number }
+  | { type: "samePrompt"; prompt_id: string };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Checks a message from the dashboard webview; null when it is not one. */
+export function parseDashboardMessage(value: unknown): DashboardToHost | null {
+  if (!isObject(value)) return null;
+  switch (value.type) {
+    case "ready":
+      return { type: "ready" };
+    case "openRollouts":
+      return value.step === undefined || Number.isInteger(value.step) ? { type: "openRollouts", ...(value.step === undefined ? {} : { step: value.step as number }) } : null;
+    case "control":
+      return ["pause", "resume", "stop", "checkpoint"].includes(value.command as string) ? { type: "control", command: value.command as "pause" } : null;
+    default:
+      return null;
+  }
+}
+
+/** Checks a message from the explorer webview; null when it is not one. */
+export function parseExplorerMessage(value: unknown): ExplorerToHost | null {
+  if (!isObject(value)) return null;
+  switch (value.type) {
+    case "ready":
+      return { type: "ready" };
+    case "detail":
+    case "openDiff":
+      return Number.isInteger(value.index) && (value.index as number) >= 0 ? { type: value.type, index: value.index as number } : null;
+    case "samePrompt":
+      return typeof value.prompt_id === "string" ? { type: "samePrompt", prompt_id: value.prompt_id } : null;
+    default:
+      return null;
+  }
+}
