@@ -218,9 +218,17 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
       guard(async (arg) => {
         let runDir = runDirOf(arg);
         if (!runDir) {
-          const picked = await vscode.window.showOpenDialog({ title: "Open a run directory (a folder with run.json)", canSelectFolders: true, canSelectFiles: false, defaultUri: manager.runsFolder() ? vscode.Uri.file(manager.runsFolder()!) : undefined });
-          runDir = picked?.[0]?.fsPath;
-          if (!runDir) return;
+          const known = tree.runDirs().map((d) => ({ label: path.basename(d), description: `${safeStatus(d)} · ${d}`, runDir: d }));
+          const pick = known.length
+            ? await vscode.window.showQuickPick([...known, { label: "$(folder-opened) Browse for a run directory…", description: "a run started from the CLI, or elsewhere", runDir: "" }], { placeHolder: "Open which run?" })
+            : { runDir: "" };
+          if (!pick) return;
+          runDir = pick.runDir;
+          if (!runDir) {
+            const picked = await vscode.window.showOpenDialog({ title: "Open a run directory (a folder with run.json)", canSelectFolders: true, canSelectFiles: false });
+            runDir = picked?.[0]?.fsPath;
+            if (!runDir) return;
+          }
         }
         dashboards.open(runDir);
         tree.remember(runDir);

@@ -33,7 +33,9 @@ export class Dashboards implements vscode.Disposable {
 
   open(runDir: string): void {
     runDir = path.resolve(runDir);
-    readRunInfo(runDir); // a clear error for a folder that is not a run, before any panel opens
+    // A clear error for a folder that is not a run, before any panel opens; a run that is starting has
+    // no run.json yet.
+    if (!this.manager.isLive(runDir)) readRunInfo(runDir);
     const existing = this.panels.get(runDir);
     if (existing) {
       existing.panel.reveal();
@@ -62,8 +64,9 @@ class DashboardPanel {
   private metrics: JsonlTail<StepMetrics>;
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private lastStatus = "";
-  private lastVersions = 0;
+  /** Status, step and version count last sent: the run message goes again when one changes. */
+  private lastSignature = "";
+  private starting = false;
 
   constructor(readonly panel: vscode.WebviewPanel, readonly runDir: string, context: vscode.ExtensionContext, private readonly manager: RunManager) {
     this.metrics = new JsonlTail<StepMetrics>(path.join(runDir, "metrics.jsonl"), metricsProblem);
@@ -89,8 +92,7 @@ class DashboardPanel {
     if (message.type === "ready") {
       // A new or restored webview: send everything from the start.
       this.metrics = new JsonlTail<StepMetrics>(path.join(this.runDir, "metrics.jsonl"), metricsProblem);
-      this.lastStatus = "";
-      this.lastVersions = 0;
+      this.lastSignature = "";
       this.update(true);
     } else if (message.type === "openRollouts") {
       void vscode.commands.executeCommand("rolloutStudio.openRollouts", this.runDir, message.step);
@@ -105,13 +107,20 @@ class DashboardPanel {
     try {
       info = readRunInfo(this.runDir);
     } catch (e) {
-      if (reset) this.post({ type: "notice", notice: { level: "error", message: e instanceof RunDirError ? e.message : String(e) } });
+      if (this.manager.isLive(this.runDir)) {
+        if (reset || !this.starting) this.post({ type: "starting", runDir: this.runDir });
+        this.starting = true;
+      } else if (reset || this.starting) {
+        this.post({ type: "notice", notice: { level: "error", message: e instanceof RunDirError ? e.message : String(e) } });
+        this.starting = false;
+      }
       return;
     }
+    this.starting = false;
     const { rows, bad } = this.metrics.poll();
-    if (reset || info.status !== this.lastStatus || info.reward_versions.length !== this.lastVersions) {
-      this.lastStatus = info.status;
-      this.lastVersions = info.reward_versions.length;
+    const signature = `${info.status}/${info.step}/${info.reward_versions.length}`;
+    if (reset || signature !== this.lastSignature) {
+      this.lastSignature = signature;
       this.post({ type: "run", run: info, runDir: this.runDir, live: this.manager.isLive(this.runDir) || info.status === "running" || info.status === "paused" });
       this.post({ type: "evals", rows: readEvals(this.runDir) });
     }

@@ -147,7 +147,7 @@ export class Explorers implements vscode.CustomReadonlyEditorProvider, vscode.Di
 
   /** The samples of a run: all steps, or one. */
   openRun(runDir: string, step?: number): void {
-    const panel = vscode.window.createWebviewPanel(EXPLORER_PANEL, `Rollouts ${path.basename(runDir)}${step ? ` step ${step}` : ""}`, vscode.ViewColumn.Active, webviewOptions(this.context.extensionUri));
+    const panel = vscode.window.createWebviewPanel(EXPLORER_PANEL, `Rollouts ${path.basename(runDir)}${step ? ` step ${step}` : ""}`, vscode.ViewColumn.Beside, webviewOptions(this.context.extensionUri));
     this.adoptRun(panel, runDir, step);
   }
 

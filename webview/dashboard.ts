@@ -239,6 +239,13 @@ function renderEvals(): void {
 window.addEventListener("message", (event: MessageEvent) => {
   const message = event.data as HostToDashboard;
   switch (message?.type) {
+    case "starting":
+      vscode.setState({ runDir: message.runDir });
+      header.replaceChildren(
+        el("h1", {}, "Starting the run…"),
+        el("span", { class: "meta" }, "The engine is loading (the first run also builds the tiny base model: about 3 minutes on 2 cores). Its log is in the Rollout Studio output channel."),
+      );
+      break;
     case "run":
       run = message.run;
       live = message.live;

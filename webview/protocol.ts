@@ -56,6 +56,7 @@ export interface SampleDetail {
 }
 
 export type HostToDashboard =
+  | { type: "starting"; runDir: string }
   | { type: "run"; run: RunInfo; runDir: string; live: boolean }
   | { type: "metrics"; rows: StepMetrics[]; reset: boolean }
   | { type: "evals"; rows: EvalResult[] }

@@ -283,3 +283,18 @@ def test_a_second_engine_cannot_write_a_run_in_use(tmp_path, base):
     process.terminate()
     assert process.wait(timeout=60) == 0
     lock_run_dir(tmp_path / "run").close()  # free again once the engine is gone
+
+
+def test_the_run_directory_has_the_fields_of_the_shared_fixture(tmp_path, base):
+    """test/fixtures/run-small is what the TypeScript side is tested on: the engine must write the same fields."""
+    fixture = Path(__file__).resolve().parents[2] / "test" / "fixtures" / "run-small"
+    config = write_run(tmp_path, base)
+    train(config, tmp_path / "run", "run")
+    run = tmp_path / "run"
+    first_line = lambda path: json.loads(path.read_text().splitlines()[0])  # noqa: E731
+    assert set(json.loads((run / "run.json").read_text())) == set(json.loads((fixture / "run.json").read_text()))
+    assert set(first_line(run / "metrics.jsonl")) == set(first_line(fixture / "metrics.jsonl"))
+    record, expected = first_line(run / "rollouts" / "step-000001.jsonl"), first_line(fixture / "rollouts" / "step-000001.jsonl")
+    assert set(record) == set(expected)
+    assert set(next(iter(record["components"].values()))) == set(next(iter(expected["components"].values())))
+    assert set(first_line(run / "eval.jsonl")) == set(first_line(fixture / "eval.jsonl"))

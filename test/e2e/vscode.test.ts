@@ -1,0 +1,227 @@
+// End to end in a real VS Code (code-server 4.100.3 = VS Code 1.100.3) driven through Chromium, as a user
+// would: install the packaged .vsix, Start RL Run on the demo from the command palette, watch the
+// dashboard, open the rollouts and a sample's detail, edit the reward schedule and save it, and see a
+// later step scored by the new version; then stop the run. A screenshot of each stage goes to
+// test-artifacts/e2e/.
+//
+// Needs code-server and Chromium: scripts/install-code-server.sh installs them (npm and Debian only).
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+
+import { chromium, type Browser, type Frame, type Page } from "playwright-core";
+
+const ROOT = path.resolve(import.meta.dirname, "..", "..");
+const VSCODE_DIR = process.env.ROLLOUT_STUDIO_E2E_VSCODE ?? path.join(os.homedir(), ".cache", "rollout-studio-e2e", "vscode");
+const CODE_SERVER = path.join(VSCODE_DIR, "node_modules", ".bin", "code-server");
+const ARTIFACTS = path.join(ROOT, "test-artifacts", "e2e");
+const VSIX = path.join(ROOT, "rollout-studio.vsix");
+
+let server: ChildProcess | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let workspace: string;
+let serverLog = "";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 500): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < end) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  await shot("timeout");
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
+}
+
+async function shot(name: string): Promise<void> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page?.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** The webview frame whose document has `selector` (webviews are iframes inside iframes). */
+async function webviewFrame(selector: string): Promise<Frame | undefined> {
+  for (const frame of page.frames()) {
+    try {
+      if (await frame.locator(selector).count()) return frame;
+    } catch {
+      // a frame that went away while looking
+    }
+  }
+  return undefined;
+}
+
+async function runCommand(title: string): Promise<void> {
+  await page.keyboard.press("Control+Shift+P");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 15_000 });
+  await input.fill(`>${title}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+}
+
+async function pickQuickItem(text: string): Promise<void> {
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: text }).first();
+  await row.waitFor({ timeout: 20_000 });
+  await row.click();
+}
+
+function runDirs(): string[] {
+  const folder = path.join(workspace, ".rollout-studio", "runs");
+  return fs.existsSync(folder) ? fs.readdirSync(folder).map((n) => path.join(folder, n)) : [];
+}
+
+function runInfo(): { status: string; step: number; reward_versions: string[]; reward_version_steps?: Record<string, number> } | undefined {
+  const dir = runDirs()[0];
+  if (!dir || !fs.existsSync(path.join(dir, "run.json"))) return undefined;
+  return JSON.parse(fs.readFileSync(path.join(dir, "run.json"), "utf8"));
+}
+
+before(async () => {
+  const install = spawnSync("bash", [path.join(ROOT, "scripts", "install-code-server.sh"), VSCODE_DIR], { stdio: "inherit" });
+  assert.equal(install.status, 0, "installing code-server and Chromium failed (see the output above)");
+  const pack = spawnSync("npm", ["run", "--silent", "package"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  assert.equal(pack.status, 0, "npm run package failed");
+
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "rs-e2e-"));
+  workspace = path.join(home, "workspace");
+  const userData = path.join(home, "user-data");
+  const extensions = path.join(home, "extensions");
+  fs.mkdirSync(workspace);
+  fs.mkdirSync(path.join(userData, "User"), { recursive: true });
+  const python = fs.readFileSync(path.join(ROOT, ".rollout-studio", "python"), "utf8").trim();
+  fs.writeFileSync(
+    path.join(userData, "User", "settings.json"),
+    JSON.stringify({
+      "security.workspace.trust.enabled": false,
+      "workbench.startupEditor": "none",
+      "workbench.tips.enabled": false,
+      "rolloutStudio.pythonPath": python,
+      // The tiny base the engine tests built: a fresh profile would build its own (about 3 minutes).
+      "rolloutStudio.cacheDir": path.join(ROOT, ".rollout-studio"),
+    }),
+  );
+  const env = { ...process.env, XDG_CONFIG_HOME: path.join(home, "config"), XDG_DATA_HOME: path.join(home, "data") };
+  const installed = spawnSync(CODE_SERVER, ["--extensions-dir", extensions, "--user-data-dir", userData, "--install-extension", VSIX], { env, encoding: "utf8" });
+  assert.equal(installed.status, 0, `code-server --install-extension failed: ${installed.stdout}${installed.stderr}`);
+
+  const port = await freePort();
+  server = spawn(
+    CODE_SERVER,
+    ["--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--extensions-dir", extensions, "--user-data-dir", userData, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", workspace],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  server.stdout!.on("data", (d: Buffer) => (serverLog += d.toString()));
+  server.stderr!.on("data", (d: Buffer) => (serverLog += d.toString()));
+  await until("code-server to listen", async () => serverLog.includes("HTTP server listening"), 60_000);
+
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+  await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(3000); // extensions activate after the workbench renders
+});
+
+after(async () => {
+  // Stop a run that a failed test left going, then the browser and code-server.
+  for (const dir of runDirs()) {
+    const pid = Number(fs.existsSync(path.join(dir, ".lock")) ? fs.readFileSync(path.join(dir, ".lock"), "utf8") : NaN);
+    if (pid > 0) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // already ended
+      }
+    }
+  }
+  await browser?.close();
+  server?.kill();
+});
+
+test("Start RL Run on the demo: the dashboard shows live steps with rewards", { timeout: 10 * 60_000 }, async () => {
+  await runCommand("Rollout Studio: Start RL Run");
+  await pickQuickItem("Create a run configuration");
+  await pickQuickItem("Demo run");
+  const dashboard = await until("the dashboard to show 3 steps", async () => {
+    const frame = await webviewFrame(".latest");
+    return frame && (await frame.locator(".step-row").count()) >= 3 ? frame : undefined;
+  }, 6 * 60_000, 2000);
+  const rewards = await dashboard.locator(".step-row td:nth-child(2)").allTextContents();
+  assert.ok(rewards.length >= 3 && rewards.every((r) => Number.isFinite(Number(r))), `reward values: ${rewards.join(", ")}`);
+  assert.match(await dashboard.locator(".run-header").innerText(), /running/);
+  assert.ok((await dashboard.locator("canvas").count()) >= 9, "the dashboard draws its charts");
+  await shot("1-dashboard");
+});
+
+test("Open Rollouts: a sample's detail shows its reward components and a tool-call diff", { timeout: 3 * 60_000 }, async () => {
+  await runCommand("Rollout Studio: Open Rollouts");
+  const explorer = await until("the explorer's rows", async () => {
+    const frame = await webviewFrame(".viewport .row");
+    return frame ?? undefined;
+  }, 60_000);
+  assert.match(await explorer.locator(".count").innerText(), /of [\d,]+ samples/);
+  await explorer.locator(".viewport .row").first().click();
+  await explorer.locator(".components tr.component").first().waitFor({ timeout: 30_000 });
+  const components = await explorer.locator(".components tr.component td:first-child").allTextContents();
+  assert.ok(components.length >= 2, `components: ${components.join(", ")}`);
+  assert.ok((await explorer.locator(".diff-table tr").count()) >= 1, "the tool-call diff table is shown");
+  await shot("2-rollout-detail");
+});
+
+test("Edit the schedule and save: a later step is scored by the new reward version", { timeout: 5 * 60_000 }, async () => {
+  const before = runInfo();
+  assert.ok(before, "the run has a run.json");
+  await page.keyboard.press("Control+P");
+  await page.locator(".quick-input-widget input").fill("reward-schedule.ts");
+  await pickQuickItem("reward-schedule.ts");
+  await page.locator(".monaco-editor textarea").first().waitFor({ timeout: 20_000 });
+  await page.waitForTimeout(1000);
+  await page.keyboard.press("Control+End");
+  await page.keyboard.insertText("\n// Edited in the end-to-end test: a change to the code gives a new reward version.\nexport const editedInTest = true;\n");
+  await page.keyboard.press("Control+S");
+  const changed = await until("a second reward version in run.json", async () => {
+    const info = runInfo();
+    return info && info.reward_versions.length >= 2 ? info : undefined;
+  }, 3 * 60_000, 2000);
+  const newVersion = changed.reward_versions[1] as string;
+  const firstStep = changed.reward_version_steps?.[newVersion] as number;
+  assert.ok(firstStep > (before.reward_version_steps?.[before.reward_versions[0] as string] ?? 1), "the new version takes effect at a later step");
+  const dashboard = await until("the dashboard row of that step with the new version", async () => {
+    const frame = await webviewFrame(".latest");
+    if (!frame) return undefined;
+    const versions = await frame.locator(".step-row td:nth-child(6)").allTextContents();
+    return versions.includes(newVersion.slice(0, 12)) ? frame : undefined;
+  }, 60_000, 2000);
+  assert.match(await dashboard.locator(".run-header").innerText(), /2 reward versions/);
+  await shot("3-new-reward-version");
+});
+
+test("Stop Run: the engine checkpoints and ends, and the run reads as stopped", { timeout: 3 * 60_000 }, async () => {
+  await runCommand("Rollout Studio: Stop Run");
+  await until("run.json to say stopped", async () => runInfo()?.status === "stopped", 2 * 60_000, 1000);
+  await shot("4-stopped");
+});

@@ -1,0 +1,109 @@
+// Reading the run directory as the extension does, on the fixture run the engine wrote
+// (test/fixtures/run-small; the engine's tests check it writes the same fields).
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+
+import { JsonlTail, RunDirError, listRuns, liveEnginePid, readEvals, readMetrics, readRunInfo, readRollouts, stepFiles } from "../../runs/runDir";
+import { SampleIndex } from "../../runs/samples";
+
+const FIXTURE = path.resolve(import.meta.dirname, "..", "fixtures", "run-small");
+
+function tempCopy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-run-"));
+  fs.cpSync(FIXTURE, path.join(dir, "run"), { recursive: true });
+  return path.join(dir, "run");
+}
+
+describe("run directory", () => {
+  it("reads run.json, metrics, evaluations and step files of an engine-written run", () => {
+    const info = readRunInfo(FIXTURE);
+    assert.equal(info.status, "finished");
+    assert.equal(info.step, 3);
+    assert.equal(info.reward_versions.length, 1);
+    assert.equal(info.reward_version_steps?.[info.reward_versions[0] as string], 1);
+    const metrics = readMetrics(FIXTURE);
+    assert.deepEqual(metrics.rows.map((m) => m.step), [1, 2, 3]);
+    assert.deepEqual(metrics.bad, []);
+    assert.ok(Object.values(metrics.rows[0]!.components).every((c) => typeof c.weight === "number"));
+    assert.equal(readEvals(FIXTURE)[0]?.split, "eval");
+    assert.deepEqual(stepFiles(FIXTURE).map((f) => f.step), [1, 2, 3]);
+    assert.equal(readRollouts(stepFiles(FIXTURE)[0]!.file).rows.length, 12);
+  });
+
+  it("says what a folder is when it is not a run", () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "rs-empty-"));
+    assert.throws(() => readRunInfo(empty), (e: Error) => e instanceof RunDirError && /no run\.json/.test(e.message));
+    assert.throws(() => readRunInfo(path.join(empty, "missing")), /does not exist/);
+    fs.writeFileSync(path.join(empty, "run.json"), "{ not json");
+    assert.throws(() => readRunInfo(empty), /not valid JSON/);
+  });
+
+  it("keeps the readable rows of a corrupt or truncated file and reports the bad lines by number", () => {
+    const run = tempCopy();
+    const file = stepFiles(run)[0]!.file;
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    lines[2] = "{ this is not json";
+    lines[4] = JSON.stringify({ step: "one" });
+    fs.writeFileSync(file, lines.join("\n").replace(/\n$/, "").slice(0, -20)); // the last line cut off
+    const index = new SampleIndex();
+    index.addFile(file);
+    assert.equal(index.rows.length, 12 - 3);
+    assert.deepEqual(
+      index.bad.map((b) => b.line),
+      [3, 5, 12],
+    );
+    assert.match(index.bad[0]!.error, /not valid JSON/);
+    assert.match(index.bad[1]!.error, /"step" must be a number/);
+    assert.match(index.bad[2]!.error, /cut off/);
+  });
+
+  it("follows a growing file line by line, waiting for a line's newline, and starts over when it is replaced", () => {
+    const run = tempCopy();
+    const file = path.join(run, "metrics.jsonl");
+    const all = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+    fs.writeFileSync(file, all[0] + "\n" + all[1]!.slice(0, 30));
+    const tail = new JsonlTail<{ step: number }>(file, () => null);
+    assert.deepEqual(tail.poll().rows.map((r) => r.step), [1]);
+    fs.appendFileSync(file, all[1]!.slice(30) + "\n" + all[2] + "\n");
+    assert.deepEqual(tail.poll().rows.map((r) => r.step), [2, 3]);
+    assert.deepEqual(tail.poll().rows, []);
+    fs.writeFileSync(file, all[0] + "\n"); // a resume dropped steps 2 and 3
+    assert.deepEqual(tail.poll().rows.map((r) => r.step), [1]);
+  });
+
+  it("lists runs newest first and tells a live engine from a dead one", () => {
+    const run = tempCopy();
+    const parent = path.dirname(run);
+    fs.mkdirSync(path.join(parent, "not-a-run"));
+    assert.deepEqual(listRuns(parent), [run]);
+    fs.writeFileSync(path.join(run, ".lock"), String(process.pid));
+    assert.equal(liveEnginePid(run), process.pid);
+    fs.writeFileSync(path.join(run, ".lock"), "999999999");
+    assert.equal(liveEnginePid(run), null);
+  });
+});
+
+describe("sample index", () => {
+  it("indexes rows with group outcomes and reads a sample's full record back from disk", () => {
+    const index = new SampleIndex();
+    for (const f of stepFiles(FIXTURE)) index.addFile(f.file);
+    assert.equal(index.rows.length, 36);
+    assert.deepEqual([...index.steps], [1, 2, 3]);
+    assert.ok(index.components.has("format"));
+    const row = index.rows[13]!;
+    const detail = index.detail(13);
+    assert.equal(detail.step, row.step);
+    assert.equal(detail.siblings.length, 4);
+    assert.ok(detail.siblings.every((s) => s.group === row.group && s.step === row.step));
+    const direct = readRollouts(stepFiles(FIXTURE)[1]!.file).rows[1]!;
+    assert.equal(detail.completion, direct.completion);
+    for (const r of index.rows) {
+      const group = index.rows.filter((o) => o.step === r.step && o.group === r.group);
+      const expected = group.every((o) => o.exact) ? "all-right" : group.some((o) => o.exact) ? "mixed" : "all-wrong";
+      assert.equal(r.group_outcome, expected);
+    }
+  });
+});
