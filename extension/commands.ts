@@ -11,6 +11,7 @@ import type { Dashboards } from "./dashboard";
 import type { Explorers } from "./explorer";
 import type { RunManager } from "./runManager";
 import type { RunsNode, RunsTreeProvider } from "./runsTree";
+import { SCHEDULE_EDITOR } from "./scheduleEditor";
 
 const PRESETS = ["tool-zero", "tool-n1", "toolrl"] as const;
 
@@ -252,6 +253,19 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
         const text = entry.source ?? JSON.stringify(entry, null, 2);
         const doc = await vscode.workspace.openTextDocument({ content: text, language: entry.source ? "typescript" : "json" });
         await vscode.window.showTextDocument(doc, { preview: true });
+      }),
+    ),
+    vscode.commands.registerCommand(
+      "rolloutStudio.editScheduleInline",
+      guard(async (arg) => {
+        let file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === "string" ? arg : vscode.window.activeTextEditor?.document.uri.fsPath;
+        if (!file || !file.endsWith(".ts")) {
+          const schedules = await vscode.workspace.findFiles("**/*schedule*.ts", "**/node_modules/**", 50);
+          const pick = await vscode.window.showQuickPick(schedules.map((s) => ({ label: vscode.workspace.asRelativePath(s), path: s.fsPath })), { placeHolder: "Edit which reward schedule?" });
+          file = pick?.path;
+          if (!file) return;
+        }
+        await vscode.commands.executeCommand("vscode.openWith", vscode.Uri.file(file), SCHEDULE_EDITOR);
       }),
     ),
     vscode.commands.registerCommand(

@@ -96,6 +96,9 @@ class DashboardPanel {
       this.update(true);
     } else if (message.type === "openRollouts") {
       void vscode.commands.executeCommand("rolloutStudio.openRollouts", this.runDir, message.step);
+    } else if (message.type === "editSchedule") {
+      const schedule = readRunInfo(this.runDir).config?.reward?.schedule;
+      if (typeof schedule === "string") void vscode.commands.executeCommand("rolloutStudio.editScheduleInline", schedule);
     } else if (message.type === "control") {
       this.manager.control(this.runDir, message.command).catch((e: Error) => void vscode.window.showErrorMessage(`Rollout Studio: ${e.message}`));
     }

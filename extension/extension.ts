@@ -7,6 +7,7 @@ import { Dashboards } from "./dashboard";
 import { Explorers } from "./explorer";
 import { RunManager } from "./runManager";
 import { RunsTreeProvider } from "./runsTree";
+import { SCHEDULE_EDITOR, ScheduleEditorProvider } from "./scheduleEditor";
 
 export function activate(context: vscode.ExtensionContext): void {
   const manager = new RunManager(context);
@@ -20,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
     explorers,
     vscode.window.createTreeView("rolloutStudio.runs", { treeDataProvider: tree, showCollapseAll: true }),
     ...registerCommands({ context, manager, tree, dashboards, explorers }),
+    vscode.window.registerCustomEditorProvider(SCHEDULE_EDITOR, new ScheduleEditorProvider(context, manager), { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
   );
 }

@@ -15,6 +15,9 @@ import { findPython } from "../runs/python";
 import { liveEnginePid, readRunInfo } from "../runs/runDir";
 
 const LIVE_KEY = "rolloutStudio.liveRuns";
+
+/** A reward version taking effect in a live run, or one the reward host refused. */
+export type RewardEvent = { runDir: string; kind: "reloaded"; version: string; step: number } | { runDir: string; kind: "rejected"; message: string; step: number };
 const POLL_MS = 1000;
 
 interface LiveRun {
@@ -34,6 +37,8 @@ export class RunManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<string>();
   /** Fires with a run directory whenever one of its live runs reports something. */
   readonly onDidChange = this.changed.event;
+  private readonly rewardEvents = new vscode.EventEmitter<RewardEvent>();
+  readonly onRewardEvent = this.rewardEvents.event;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.statusBar.name = "Rollout Studio";
@@ -166,6 +171,11 @@ export class RunManager implements vscode.Disposable {
     const { event: kind, ...fields } = event;
     this.output.appendLine(`[${name}] ${kind} ${JSON.stringify(fields)}`);
     if (kind === "step") run.lastStep = event;
+    if (kind === "reward_reloaded") this.rewardEvents.fire({ runDir: run.runDir, kind: "reloaded", version: String(event.version), step: Number(event.step) });
+    if (kind === "reward_reload_rejected") {
+      this.rewardEvents.fire({ runDir: run.runDir, kind: "rejected", message: String(event.message), step: Number(event.step) });
+      void vscode.window.showWarningMessage(`Rollout Studio run ${name}: the new reward version was rejected; the previous one goes on scoring. ${String(event.message)}`);
+    }
     if (kind === "error") {
       void vscode.window.showErrorMessage(`Rollout Studio run ${name}: ${String(event.message)}`, "Show Log").then((choice) => {
         if (choice) this.output.show();
@@ -217,6 +227,7 @@ export class RunManager implements vscode.Disposable {
     this.statusBar.dispose();
     this.output.dispose();
     this.changed.dispose();
+    this.rewardEvents.dispose();
   }
 }
 

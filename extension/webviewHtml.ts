@@ -13,7 +13,7 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 /** The page for one of the bundles in dist/webview (dashboard, explorer). */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: "dashboard" | "explorer", title: string): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: "dashboard" | "explorer" | "schedule", title: string): string {
   const nonce = randomBytes(16).toString("base64");
   const root = webviewRoot(extensionUri);
   const script = webview.asWebviewUri(vscode.Uri.joinPath(root, `${bundle}.js`));
@@ -24,6 +24,9 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
     `style-src ${webview.cspSource} 'unsafe-inline'`, // Lit components and chart.js set inline styles
     `font-src ${webview.cspSource}`,
     `img-src ${webview.cspSource} data:`,
+    // monaco's workers: fetched from the bundle folder and started from blob: URLs
+    `connect-src ${webview.cspSource}`,
+    "worker-src blob:",
   ].join("; ");
   return `<!DOCTYPE html>
 <html lang="en">
@@ -35,7 +38,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
 <title>${title.replace(/[<&"]/g, "")}</title>
 </head>
 <body>
-<div id="app" data-title="${title.replace(/[<&"]/g, "")}"></div>
+<div id="app" data-title="${title.replace(/[<&"]/g, "")}" data-root="${webview.asWebviewUri(root).toString()}"></div>
 <script type="module" nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

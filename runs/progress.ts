@@ -63,6 +63,8 @@ export class ProgressPrinter {
         return `Stopped after step ${String(e.step)} (checkpoint written).`;
       case "warning":
         return `warning: ${String(e.message)}`;
+      case "reward_reload_rejected":
+        return `reward reload rejected (the previous version goes on scoring): ${String(e.message)}`;
       case "error":
         return `error: ${String(e.message)}`;
       case "finished":

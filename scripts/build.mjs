@@ -12,5 +12,17 @@ await Promise.all([
   // The VS Code extension host side; `vscode` is supplied by VS Code.
   build({ ...node, entryPoints: ["extension/extension.ts"], outfile: "dist/extension.cjs", external: ["vscode", "esbuild"] }),
   // The webviews (no Node APIs), each a script and a stylesheet in dist/webview.
-  build({ ...browser, entryPoints: { dashboard: "webview/dashboard.ts", explorer: "webview/explorer.ts" }, outdir: "dist/webview" }),
+  build({
+    ...browser,
+    entryPoints: { dashboard: "webview/dashboard.ts", explorer: "webview/explorer.ts", schedule: "webview/schedule.ts" },
+    outdir: "dist/webview",
+    loader: { ".ttf": "file" },
+  }),
+  // monaco's workers (the schedule editor starts them from blob: URLs).
+  build({
+    ...browser,
+    format: "iife",
+    entryPoints: { "editor.worker": "node_modules/monaco-editor/esm/vs/editor/editor.worker.js", "ts.worker": "node_modules/monaco-editor/esm/vs/language/typescript/ts.worker.js" },
+    outdir: "dist/webview",
+  }),
 ]);

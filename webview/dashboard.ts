@@ -181,6 +181,7 @@ function renderHeader(): void {
     actions.append(b);
   };
   button("Open Rollouts", { type: "openRollouts" }, false);
+  if (run.config?.reward?.schedule) button("Edit Schedule", { type: "editSchedule" });
   if (live && run.status === "running") button("Pause", { type: "control", command: "pause" });
   if (live && run.status === "paused") button("Resume", { type: "control", command: "resume" });
   if (live) {

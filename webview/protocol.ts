@@ -62,7 +62,11 @@ export type HostToDashboard =
   | { type: "evals"; rows: EvalResult[] }
   | { type: "notice"; notice: Notice };
 
-export type DashboardToHost = { type: "ready" } | { type: "openRollouts"; step?: number } | { type: "control"; command: "pause" | "resume" | "stop" | "checkpoint" };
+export type DashboardToHost =
+  | { type: "ready" }
+  | { type: "openRollouts"; step?: number }
+  | { type: "editSchedule" }
+  | { type: "control"; command: "pause" | "resume" | "stop" | "checkpoint" };
 
 export type HostToExplorer =
   | { type: "rows"; title: string; rows: SampleRow[]; components: string[]; steps: number[]; reset: boolean }
@@ -85,6 +89,8 @@ export function parseDashboardMessage(value: unknown): DashboardToHost | null {
   switch (value.type) {
     case "ready":
       return { type: "ready" };
+    case "editSchedule":
+      return { type: "editSchedule" };
     case "openRollouts":
       return value.step === undefined || Number.isInteger(value.step) ? { type: "openRollouts", ...(value.step === undefined ? {} : { step: value.step as number }) } : null;
     case "control":
@@ -108,4 +114,32 @@ export function parseExplorerMessage(value: unknown): ExplorerToHost | null {
     default:
       return null;
   }
+}
+
+/** A sample re-scored by the editor's unsaved schedule, beside its stored reward. */
+export interface PreviewRow {
+  id: string;
+  step: number;
+  before: number | null;
+  after: number | null;
+  componentsBefore: Record<string, number>;
+  componentsAfter: Record<string, number>;
+  failure?: string;
+  version: string;
+}
+
+export type HostToSchedule =
+  | { type: "init"; text: string; fileName: string; declarations: { path: string; content: string }[] }
+  | { type: "text"; text: string }
+  | { type: "preview"; runDir: string; step: number; rows: PreviewRow[] }
+  | { type: "notice"; notice: Notice };
+
+export type ScheduleToHost = { type: "ready" } | { type: "edit"; text: string } | { type: "preview"; text: string };
+
+/** Checks a message from the schedule editor webview; null when it is not one. */
+export function parseScheduleMessage(value: unknown): ScheduleToHost | null {
+  if (!isObject(value)) return null;
+  if (value.type === "ready") return { type: "ready" };
+  if ((value.type === "edit" || value.type === "preview") && typeof value.text === "string" && value.text.length < 5_000_000) return { type: value.type, text: value.text };
+  return null;
 }

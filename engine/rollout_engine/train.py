@@ -232,9 +232,9 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     raise
                 for event in host.events[known_events:]:
                     if event.get("event") == "reload_rejected":
-                        emit("warning", message=f"reward reload rejected: {event['error']['message']}")
+                        emit("reward_reload_rejected", message=event["error"]["message"], step=step)
                     elif event.get("event") == "reloaded":
-                        emit("reward_reloaded", version=event["version"], previous=event.get("previous"))
+                        emit("reward_reloaded", version=event["version"], previous=event.get("previous"), step=step)
                 known_events = len(host.events)
                 for score in scores:
                     writer.reward_version(score["version"], None, config.reward.schedule, step)

@@ -192,17 +192,23 @@ test("Open Rollouts: a sample's detail shows its reward components and a tool-ca
   await shot("2-rollout-detail");
 });
 
-test("Edit the schedule and save: a later step is scored by the new reward version", { timeout: 5 * 60_000 }, async () => {
+test("Edit the schedule in the inline editor, preview it, save: a later step is scored by the new version", { timeout: 5 * 60_000 }, async () => {
   const before = runInfo();
   assert.ok(before, "the run has a run.json");
-  await page.keyboard.press("Control+P");
-  await page.locator(".quick-input-widget input").fill("reward-schedule.ts");
-  await pickQuickItem("reward-schedule.ts");
-  await page.locator(".monaco-editor textarea").first().waitFor({ timeout: 20_000 });
-  await page.waitForTimeout(1000);
+  const dashboard = await until("the dashboard", () => webviewFrame(".run-header"), 30_000);
+  await dashboard.locator("vscode-button", { hasText: "Edit Schedule" }).click();
+  const editor = await until("the inline schedule editor (monaco)", () => webviewFrame(".monaco-host .view-lines"), 60_000);
+  await until("the schedule's text in monaco", async () => (await editor.locator(".view-lines").innerText()).includes("defineSchedule"), 30_000);
+  await editor.locator(".monaco-host .view-lines").click();
   await page.keyboard.press("Control+End");
   await page.keyboard.insertText("\n// Edited in the end-to-end test: a change to the code gives a new reward version.\nexport const editedInTest = true;\n");
+  await editor.locator("vscode-button", { hasText: "Preview" }).click();
+  await until("the preview of the latest samples", async () => (await editor.locator(".preview h3").count()) > 0, 60_000);
+  assert.match(await editor.locator(".preview").innerText(), /preview: step \d+ of run .*samples/i);
+  await shot("3-inline-editor-preview");
   await page.keyboard.press("Control+S");
+  const schedule = path.join(workspace, "rollout-studio-demo", "reward-schedule.ts");
+  await until("the file on disk to have the edit", async () => fs.readFileSync(schedule, "utf8").includes("editedInTest"), 30_000);
   const changed = await until("a second reward version in run.json", async () => {
     const info = runInfo();
     return info && info.reward_versions.length >= 2 ? info : undefined;
@@ -210,18 +216,18 @@ test("Edit the schedule and save: a later step is scored by the new reward versi
   const newVersion = changed.reward_versions[1] as string;
   const firstStep = changed.reward_version_steps?.[newVersion] as number;
   assert.ok(firstStep > (before.reward_version_steps?.[before.reward_versions[0] as string] ?? 1), "the new version takes effect at a later step");
-  const dashboard = await until("the dashboard row of that step with the new version", async () => {
+  const updated = await until("the dashboard row of that step with the new version", async () => {
     const frame = await webviewFrame(".latest");
     if (!frame) return undefined;
     const versions = await frame.locator(".step-row td:nth-child(6)").allTextContents();
     return versions.includes(newVersion.slice(0, 12)) ? frame : undefined;
   }, 60_000, 2000);
-  assert.match(await dashboard.locator(".run-header").innerText(), /2 reward versions/);
-  await shot("3-new-reward-version");
+  assert.match(await updated.locator(".run-header").innerText(), /2 reward versions/);
+  await shot("4-new-reward-version");
 });
 
 test("Stop Run: the engine checkpoints and ends, and the run reads as stopped", { timeout: 3 * 60_000 }, async () => {
   await runCommand("Rollout Studio: Stop Run");
   await until("run.json to say stopped", async () => runInfo()?.status === "stopped", 2 * 60_000, 1000);
-  await shot("4-stopped");
+  await shot("5-stopped");
 });

@@ -1,0 +1,102 @@
+// Re-scoring stored rollouts with another version of a reward (an unsaved schedule buffer, a preset):
+// the stored records become the scoring CLI's input, its output is set beside the stored rewards. No
+// VS Code dependency; the CLI runs in its own process, so a reward that hangs or crashes cannot take the
+// caller with it.
+
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import type { TrajectoryRecord } from "./records";
+
+/** The ground truth as the template's reward reads it (as the engine sends it): ToolRL's target string, else the JSON list. */
+export function rewardGroundTruth(record: TrajectoryRecord, template: string | undefined): string {
+  if (template !== "toolrl") return JSON.stringify(record.ground_truth);
+  if (!record.ground_truth.length) return "<think>placeholder</think>\n<response>No tool fits this request.</response>";
+  const lines = record.ground_truth.map((c) => JSON.stringify({ name: c.name, parameters: c.arguments })).join("\n");
+  return `<think>placeholder</think>\n<tool_call>\n${lines}\n</tool_call>`;
+}
+
+export interface Rescored {
+  id: string;
+  step: number;
+  before: number | null;
+  after: number | null;
+  componentsBefore: Record<string, number>;
+  componentsAfter: Record<string, number>;
+  failure?: string;
+  version: string;
+}
+
+export interface RescoreOptions {
+  /** dist/cli.cjs of Rollout Studio. */
+  cli: string;
+  /** The Node that runs it (the extension passes VS Code's, with ELECTRON_RUN_AS_NODE). */
+  node?: string;
+  env?: NodeJS.ProcessEnv;
+  template?: string;
+  timeoutMs?: number;
+}
+
+/** Scores `records` with a schedule's source text (written next to `scheduleFile`, so its relative imports resolve). */
+export async function rescoreWithSource(records: readonly TrajectoryRecord[], source: string, scheduleFile: string, options: RescoreOptions): Promise<Rescored[]> {
+  // Beside the schedule only when it imports its neighbours; otherwise out of the user's folder.
+  const relativeImports = /from\s+["']\.{1,2}\//.test(source);
+  const folder = relativeImports ? path.dirname(scheduleFile) : fs.mkdtempSync(path.join(os.tmpdir(), "rs-preview-"));
+  const preview = path.join(folder, `.${path.basename(scheduleFile, ".ts")}.preview-${process.pid}-${Date.now()}.ts`);
+  fs.writeFileSync(preview, source);
+  try {
+    return await rescore(records, ["--schedule", preview], options);
+  } finally {
+    fs.rmSync(relativeImports ? preview : folder, { recursive: true, force: true });
+  }
+}
+
+export async function rescore(records: readonly TrajectoryRecord[], rewardArgs: string[], options: RescoreOptions): Promise<Rescored[]> {
+  const input = records
+    .map((r, i) => JSON.stringify({ id: String(i), completion: r.completion, ground_truth: rewardGroundTruth(r, options.template), step: r.step, tools: r.prompt?.tools }))
+    .join("\n");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-rescore-"));
+  const inputFile = path.join(dir, "in.jsonl");
+  fs.writeFileSync(inputFile, input + "\n");
+  try {
+    const out = await run(options.node ?? process.execPath, [options.cli, "score", ...rewardArgs], inputFile, options);
+    const lines = out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; reward: number | null; components: Record<string, number>; failure?: { message: string }; version: string });
+    return lines.map((line) => {
+      const r = records[Number(line.id)] as TrajectoryRecord;
+      const componentsBefore: Record<string, number> = {};
+      for (const [name, c] of Object.entries(r.components ?? {})) componentsBefore[name] = c.value;
+      return {
+        id: `${r.step}/${r.group}/${r.sample}`,
+        step: r.step,
+        before: r.reward,
+        after: line.reward,
+        componentsBefore,
+        componentsAfter: line.components ?? {},
+        ...(line.failure ? { failure: line.failure.message } : {}),
+        version: line.version,
+      };
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function run(node: string, args: string[], inputFile: string, options: RescoreOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, args, { env: { ...(options.env ?? process.env), ELECTRON_RUN_AS_NODE: "1" }, stdio: [fs.openSync(inputFile, "r"), "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      // 1: some lines failed (they carry their failure); 2: the reward could not be used at all.
+      if (code === 0 || (code === 1 && stdout.trim())) resolve(stdout);
+      else reject(new Error(stderr.trim().split("\n").slice(-3).join("\n") || `the scoring CLI exited with ${code}`));
+    });
+  });
+}
