@@ -1,6 +1,6 @@
 // Completions scored per second for each preset: in-process on one core, and through the reward host
 // (a separate process, JSON Lines, batches of 1,024), with one worker and with two.
-//   npm run bench            (add -- --samples N to change the workload)
+//   npm run bench:reward     (add -- --samples N to change the workload)
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -18,7 +18,7 @@ const { values } = parseArgs({ options: { samples: { type: "string", default: "5
 const N = Number(values.samples);
 const REPEATS = Number(values.repeats);
 const BATCH = 1024;
-// Runs from dist/bench/ (built by `npm run bench`), so the CLI is one folder up.
+// Runs from dist/bench/ (built by `npm run bench:reward`), so the CLI is one folder up.
 const CLI = path.resolve(__dirname, "..", "cli.cjs");
 
 // A workload like a run's middle: most completions well formed, a spread of the usual mistakes.

@@ -2,12 +2,13 @@
 // host indexes the samples (runs/samples.ts) and sends the webview small rows; a sample's full record is
 // read from disk when its detail opens.
 
+import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
 import { readRunInfo, stepFiles } from "../runs/runDir";
-import { SampleIndex } from "../runs/samples";
-import { parseExplorerMessage, type HostToExplorer } from "../webview/protocol";
+import { SampleStore } from "../runs/samples";
+import { parseExplorerMessage, type HostToExplorer, type Query } from "../webview/protocol";
 import { webviewHtml, webviewOptions } from "./webviewHtml";
 
 export const EXPLORER_EDITOR = "rolloutStudio.rolloutExplorer";
@@ -31,15 +32,24 @@ class CallsDocuments implements vscode.TextDocumentContentProvider {
 
 interface Source {
   title: string;
-  /** The files to index; re-listed while a run is live, so new steps appear. */
-  files: () => string[];
+  /** The files to read, in order: a rollout file and its compact index when the run has one. Re-listed while a run is live, so new steps appear. */
+  files: () => { rollouts: string; index?: string }[];
 }
 
+/** Files are read a few at a time between messages, so the first rows show while a long run loads. */
+const FILES_PER_SLICE = 8;
+
 class ExplorerSession {
-  private index = new SampleIndex();
+  private store = new SampleStore();
   private readonly loaded = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private query: Query = {};
+  private view: Int32Array = new Int32Array(0);
+  private generation = 0;
+  private loading = false;
+  private disposed = false;
+  private refreshedAt = 0;
 
   constructor(readonly panel: vscode.WebviewPanel, private readonly source: Source, extensionUri: vscode.Uri, private readonly calls: CallsDocuments, follow: boolean) {
     panel.webview.options = webviewOptions(extensionUri);
@@ -48,63 +58,107 @@ class ExplorerSession {
       panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       panel.onDidDispose(() => this.dispose()),
     );
-    if (follow) this.timer = setInterval(() => this.loadNew(false), 2000);
+    if (follow) this.timer = setInterval(() => void this.load(false), 2000);
   }
 
   private post(message: HostToExplorer): void {
-    void this.panel.webview.postMessage(message);
+    if (!this.disposed) void this.panel.webview.postMessage(message);
   }
 
-  private loadNew(reset: boolean): void {
-    if (reset) {
-      this.index = new SampleIndex();
-      this.loaded.clear();
-    }
-    const first = this.index.rows.length;
-    const badBefore = this.index.bad.length;
-    let files: string[];
+  /** Reads files not read yet, a slice at a time, posting the view after each slice. */
+  private async load(reset: boolean): Promise<void> {
+    if (this.loading) return;
+    this.loading = true;
     try {
-      files = this.source.files();
-    } catch (e) {
-      this.post({ type: "notice", notice: { level: "error", message: (e as Error).message } });
-      return;
-    }
-    for (const file of files) {
-      if (this.loaded.has(file)) continue;
-      try {
-        this.index.addFile(file);
-        this.loaded.add(file);
-      } catch (e) {
-        this.post({ type: "notice", notice: { level: "error", message: `${file}: ${(e as Error).message}` } });
+      if (reset) {
+        this.store = new SampleStore();
+        this.loaded.clear();
       }
+      let files: { rollouts: string; index?: string }[];
+      try {
+        files = this.source.files().filter((f) => !this.loaded.has(f.rollouts));
+      } catch (e) {
+        this.post({ type: "notice", notice: { level: "error", message: (e as Error).message } });
+        return;
+      }
+      if (reset && files.length === 0) {
+        this.refresh(false);
+        this.post({ type: "notice", notice: { level: "info", message: "No rollouts yet: the first step's samples appear here when it ends." } });
+        return;
+      }
+      for (let k = 0; k < files.length && !this.disposed; k += FILES_PER_SLICE) {
+        const badBefore = this.store.bad.length;
+        for (const f of files.slice(k, k + FILES_PER_SLICE)) {
+          try {
+            if (f.index) this.store.addIndexFile(f.index, f.rollouts);
+            else this.store.addRolloutFile(f.rollouts);
+            this.loaded.add(f.rollouts);
+          } catch (e) {
+            this.post({ type: "notice", notice: { level: "error", message: `${f.rollouts}: ${(e as Error).message}` } });
+          }
+        }
+        const more = k + FILES_PER_SLICE < files.length;
+        // The first slice at once (the first rows), then a fresh view at most every half second.
+        if (!more || k === 0 || Date.now() - this.refreshedAt > 500) this.refresh(more);
+        for (const bad of this.store.bad.slice(badBefore)) {
+          this.post({ type: "notice", notice: { level: "warning", message: `${path.basename(bad.file)} line ${bad.line}: ${bad.error}; the readable rows are shown` } });
+        }
+        await new Promise((resolve) => setImmediate(resolve)); // let messages (pages, details) through
+      }
+    } finally {
+      this.loading = false;
     }
-    if (!reset && this.index.rows.length === first) return;
+  }
+
+  /** Runs the query again and tells the webview the new view. */
+  private refresh(loading: boolean): void {
+    this.refreshedAt = Date.now();
+    this.view = this.store.query(this.query);
+    this.generation++;
     this.post({
-      type: "rows",
+      type: "view",
       title: this.source.title,
-      rows: this.index.rows.slice(first),
-      components: [...this.index.components],
-      steps: [...this.index.steps].sort((a, b) => a - b),
-      reset,
+      generation: this.generation,
+      total: this.store.size,
+      count: this.view.length,
+      components: this.store.components,
+      steps: [...this.store.steps].sort((a, b) => a - b),
+      reasons: this.store.reasons.values,
+      versions: this.store.versions.values,
+      loading,
     });
-    for (const bad of this.index.bad.slice(badBefore)) {
-      this.post({ type: "notice", notice: { level: "warning", message: `${path.basename(bad.file)} line ${bad.line}: ${bad.error}; the readable rows are shown` } });
-    }
-    if (reset && files.length === 0) this.post({ type: "notice", notice: { level: "info", message: "No rollouts yet: the first step's samples appear here when it ends." } });
   }
 
   private onMessage(raw: unknown): void {
     const message = parseExplorerMessage(raw);
     if (!message) return;
     try {
-      if (message.type === "ready") this.loadNew(true);
-      else if (message.type === "detail") this.post({ type: "detail", detail: this.index.detail(message.index) });
-      else if (message.type === "openDiff") {
-        const d = this.index.detail(message.index);
-        const name = `step${d.step}-group${d.group}-sample${d.sample}`;
-        const left = this.calls.set(`${name}-expected`, JSON.stringify(d.ground_truth, null, 2) + "\n");
-        const right = this.calls.set(`${name}-predicted`, d.calls ? JSON.stringify(d.calls, null, 2) + "\n" : `// the completion did not parse: ${d.parse_failure?.reason ?? "no calls"}\n`);
-        void vscode.commands.executeCommand("vscode.diff", left, right, `Calls: expected ↔ predicted (${name})`);
+      switch (message.type) {
+        case "ready":
+          this.query = message.query ?? {};
+          void this.load(true);
+          break;
+        case "query":
+          this.query = message.query;
+          this.refresh(this.loading);
+          break;
+        case "page": {
+          const rows = [];
+          for (let k = message.offset; k < Math.min(this.view.length, message.offset + message.count); k++) rows.push(this.store.row(this.view[k] as number));
+          this.post({ type: "page", generation: this.generation, offset: message.offset, rows });
+          break;
+        }
+        case "detail":
+          this.post({ type: "detail", detail: this.store.detail(message.index) });
+          break;
+        case "openDiff": {
+          const d = this.store.detail(message.index);
+          const name = `step${d.step}-group${d.group}-sample${d.sample}`;
+          const left = this.calls.set(`${name}-expected`, JSON.stringify(d.ground_truth, null, 2) + "\n");
+          const right = this.calls.set(`${name}-predicted`, d.calls ? JSON.stringify(d.calls, null, 2) + "\n" : `// the completion did not parse: ${d.parse_failure?.reason ?? "no calls"}\n`);
+          void vscode.commands.executeCommand("vscode.diff", left, right, `Calls: expected ↔ predicted (${name})`);
+          break;
+        }
       }
     } catch (e) {
       this.post({ type: "notice", notice: { level: "error", message: (e as Error).message } });
@@ -112,6 +166,7 @@ class ExplorerSession {
   }
 
   private dispose(): void {
+    this.disposed = true;
     if (this.timer) clearInterval(this.timer);
     for (const d of this.disposables) d.dispose();
   }
@@ -142,7 +197,7 @@ export class Explorers implements vscode.CustomReadonlyEditorProvider, vscode.Di
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
     const file = document.uri.fsPath;
-    new ExplorerSession(panel, { title: path.basename(file), files: () => [file] }, this.context.extensionUri, this.calls, false);
+    new ExplorerSession(panel, { title: path.basename(file), files: () => [{ rollouts: file }] }, this.context.extensionUri, this.calls, false);
   }
 
   /** The samples of a run: all steps, or one. */
@@ -155,7 +210,12 @@ export class Explorers implements vscode.CustomReadonlyEditorProvider, vscode.Di
     // A step file is complete once run.json counts its step (the engine writes the step's rollouts first).
     const files = () => {
       const done = readRunInfo(runDir).step;
-      return stepFiles(runDir).filter((f) => (step === undefined || f.step === step) && f.step <= done).map((f) => f.file);
+      return stepFiles(runDir)
+        .filter((f) => (step === undefined || f.step === step) && f.step <= done)
+        .map((f) => {
+          const index = path.join(runDir, "index", path.basename(f.file));
+          return fs.existsSync(index) ? { rollouts: f.file, index } : { rollouts: f.file };
+        });
     };
     new ExplorerSession(panel, { title: `${path.basename(runDir)}${step ? ` · step ${step}` : ""}`, files }, this.context.extensionUri, this.calls, step === undefined);
   }

@@ -9,8 +9,7 @@ import "@vscode-elements/elements/dist/vscode-option/index.js";
 
 import { diffCalls, type ArgumentDiff, type CallsDiff } from "../reward/diff";
 import type { ToolCall } from "../reward/parse";
-import type { ExplorerToHost, HostToExplorer, SampleDetail, SampleRow } from "./protocol";
-import { runQuery, type Query } from "./query";
+import type { ExplorerToHost, HostToExplorer, Query, SampleDetail, SampleRow } from "./protocol";
 import { el, notice, vscodeApi } from "./ui";
 import "./styles.css";
 
@@ -18,13 +17,16 @@ const vscode = vscodeApi<{ query?: Query; selected?: number }>();
 const send = (message: ExplorerToHost) => vscode.postMessage(message);
 
 const ROW_HEIGHT = 24;
-const rows: SampleRow[] = [];
-let components: string[] = [];
-let steps: number[] = [];
-let visible: number[] = [];
+const BLOCK = 200; // rows asked for at a time
+/** The host's current view: `count` rows of `total`, fetched in blocks as they scroll into sight. */
+let view = { generation: 0, total: 0, count: 0, components: [] as string[], steps: [] as number[], reasons: [] as string[], versions: [] as string[], loading: false };
+let cache = new Map<number, SampleRow>(); // by position in the view
+const requested = new Set<number>(); // block starts asked for in this generation
 let query: Query = vscode.getState()?.query ?? {};
 let selected: number | undefined = vscode.getState()?.selected;
+let selectedPosition = -1;
 let detail: SampleDetail | null = null;
+let toolbarSignature = "";
 
 const app = document.getElementById("app") as HTMLElement;
 const notices = el("div", { class: "notices" });
@@ -57,20 +59,21 @@ function select(label: string, options: [string, string][], value: string, onCha
 }
 
 function renderToolbar(): void {
-  const search = el("vscode-textfield", { placeholder: "Search prompts and completions", "aria-label": "Search", value: query.text ?? "" });
+  const signature = JSON.stringify([query, view.components, view.steps, view.reasons, view.versions]);
+  if (signature === toolbarSignature) return; // rebuilding it would drop the search box's focus
+  toolbarSignature = signature;
+  const search = el("vscode-textfield", { placeholder: "Search requests and prompt ids", "aria-label": "Search", value: query.text ?? "" });
   let pending: ReturnType<typeof setTimeout> | undefined;
   search.addEventListener("input", () => {
     clearTimeout(pending);
-    pending = setTimeout(() => update({ ...query, text: (search as unknown as { value: string }).value || undefined }), 150);
+    pending = setTimeout(() => update({ ...query, text: (search as unknown as { value: string }).value || undefined }, false), 200);
   });
-  const reasons = [...new Set(rows.map((r) => r.parse_failure).filter((r): r is string => r !== null))];
-  const versions = [...new Set(rows.map((r) => r.reward_version))];
   toolbar.replaceChildren(
     search,
-    select("Step", [["", "all steps"], ...steps.map((s): [string, string] => [String(s), `step ${s}`])], query.step === undefined ? "" : String(query.step), (v) =>
+    select("Step", [["", "all steps"], ...view.steps.map((s): [string, string] => [String(s), `step ${s}`])], query.step === undefined ? "" : String(query.step), (v) =>
       update({ ...query, step: v === "" ? undefined : Number(v) }),
     ),
-    select("Parse", [["", "any"], ["none", "parsed"], ["any", "failed (any reason)"], ...reasons.map((r): [string, string] => [r, r])], query.parse_failure ?? "", (v) =>
+    select("Parse", [["", "any"], ["none", "parsed"], ["any", "failed (any reason)"], ...view.reasons.map((r): [string, string] => [r, r])], query.parse_failure ?? "", (v) =>
       update({ ...query, parse_failure: v || undefined }),
     ),
     select("Group", [["", "any"], ["all-right", "all right"], ["all-wrong", "all wrong"], ["mixed", "mixed"]], query.group_outcome ?? "", (v) =>
@@ -79,12 +82,12 @@ function renderToolbar(): void {
     select("Exact", [["", "any"], ["yes", "exact"], ["no", "not exact"]], query.exact === undefined ? "" : query.exact ? "yes" : "no", (v) =>
       update({ ...query, exact: v === "" ? undefined : v === "yes" }),
     ),
-    select("Reward version", [["", "any"], ...versions.map((v): [string, string] => [v, v.slice(0, 12)])], query.reward_version ?? "", (v) =>
+    select("Reward version", [["", "any"], ...view.versions.map((v): [string, string] => [v, v.slice(0, 12)])], query.reward_version ?? "", (v) =>
       update({ ...query, reward_version: v || undefined }),
     ),
     select(
       "Sort",
-      [["", "step order"], ["reward", "reward"], ["advantage", "advantage"], ["completion_tokens", "length"], ...components.map((c): [string, string] => [`component:${c}`, c])],
+      [["", "step order"], ["reward", "reward"], ["advantage", "advantage"], ["completion_tokens", "length"], ...view.components.map((c): [string, string] => [`component:${c}`, c])],
       query.sort ?? "",
       (v) => update({ ...query, sort: v || undefined }),
     ),
@@ -98,22 +101,17 @@ function renderToolbar(): void {
   }
 }
 
-function update(q: Query): void {
-  query = { ...q, descending: q.descending ?? true };
+function update(q: Query, rebuildToolbar = true): void {
+  query = { ...q };
+  for (const key of Object.keys(query) as (keyof Query)[]) if (query[key] === undefined) delete query[key];
   saveState();
-  refilter();
-  renderToolbar();
-}
-
-function refilter(): void {
-  visible = runQuery(rows, query);
-  count.textContent = `${visible.length.toLocaleString()} of ${rows.length.toLocaleString()} samples`;
-  spacer.style.height = `${visible.length * ROW_HEIGHT}px`;
-  renderRows();
+  viewport.scrollTop = 0;
+  send({ type: "query", query });
+  if (rebuildToolbar) renderToolbar();
 }
 
 // ---------------------------------------------------------------------------------------------
-// Virtualised table: only the rows in view exist in the DOM.
+// Virtualised table: only the rows in view exist in the DOM, and only their blocks are fetched.
 
 const COLUMNS = (): { label: string; cell: (r: SampleRow) => string; cls?: string }[] => [
   { label: "step", cell: (r) => String(r.step) },
@@ -121,7 +119,7 @@ const COLUMNS = (): { label: string; cell: (r: SampleRow) => string; cls?: strin
   { label: "#", cell: (r) => String(r.sample) },
   { label: "reward", cell: (r) => (r.reward === null ? "failed" : r.reward.toFixed(3)), cls: "num" },
   { label: "adv.", cell: (r) => r.advantage.toFixed(2), cls: "num" },
-  ...components.map((c) => ({ label: c, cell: (r: SampleRow) => (r.components[c] === undefined ? "" : (r.components[c] as number).toFixed(3)), cls: "num" })),
+  ...view.components.map((c) => ({ label: c, cell: (r: SampleRow) => (r.components[c] === undefined ? "" : (r.components[c] as number).toFixed(3)), cls: "num" })),
   { label: "exact", cell: (r) => (r.exact ? "✓" : "") },
   { label: "parse", cell: (r) => r.parse_failure ?? "ok" },
   { label: "group", cell: (r) => r.group_outcome },
@@ -129,7 +127,7 @@ const COLUMNS = (): { label: string; cell: (r: SampleRow) => string; cls?: strin
 ];
 
 function gridTemplate(): string {
-  return `repeat(3, 3.5em) 5em 4em ${components.map(() => "5.5em").join(" ")} 3.5em minmax(8em, 1fr) 6em 6em`;
+  return `repeat(3, 3.5em) 5em 4em ${view.components.map(() => "5.5em").join(" ")} 3.5em minmax(8em, 1fr) 6em 6em`;
 }
 
 function renderHead(): void {
@@ -139,17 +137,28 @@ function renderHead(): void {
 
 function renderRows(): void {
   const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - 5);
-  const last = Math.min(visible.length, first + Math.ceil(viewport.clientHeight / ROW_HEIGHT) + 10);
+  const last = Math.min(view.count, first + Math.ceil(viewport.clientHeight / ROW_HEIGHT) + 10);
   const columns = COLUMNS();
   const template = gridTemplate();
   const nodes: HTMLElement[] = [];
   for (let k = first; k < last; k++) {
-    const r = rows[visible[k] as number] as SampleRow;
+    const r = cache.get(k);
+    if (!r) {
+      const block = Math.floor(k / BLOCK) * BLOCK;
+      if (!requested.has(block)) {
+        requested.add(block);
+        send({ type: "page", offset: block, count: BLOCK });
+      }
+      const placeholder = el("div", { class: "row loading", role: "row" }, el("div", { class: "cell" }, "…"));
+      placeholder.style.top = `${k * ROW_HEIGHT}px`;
+      nodes.push(placeholder);
+      continue;
+    }
     const row = el("div", { class: `row${r.index === selected ? " selected" : ""}${r.failure ? " failed" : ""}`, role: "row", "data-index": String(r.index), "aria-selected": String(r.index === selected) });
     row.style.top = `${k * ROW_HEIGHT}px`;
     row.style.gridTemplateColumns = template;
     for (const c of columns) row.append(el("div", { class: `cell ${c.cls ?? ""}`, role: "gridcell" }, c.cell(r)));
-    row.addEventListener("click", () => open(r.index));
+    row.addEventListener("click", () => open(r.index, k));
     nodes.push(row);
   }
   body.replaceChildren(...nodes);
@@ -160,17 +169,16 @@ window.addEventListener("resize", () => renderRows());
 viewport.addEventListener("keydown", (e: KeyboardEvent) => {
   if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
   e.preventDefault();
-  const at = selected === undefined ? -1 : visible.findIndex((i) => rows[i]?.index === selected);
-  const next = Math.max(0, Math.min(visible.length - 1, at + (e.key === "ArrowDown" ? 1 : -1)));
-  const index = rows[visible[next] as number]?.index;
-  if (index === undefined) return;
+  const next = Math.max(0, Math.min(view.count - 1, selectedPosition + (e.key === "ArrowDown" ? 1 : -1)));
   const top = next * ROW_HEIGHT;
   if (top < viewport.scrollTop || top > viewport.scrollTop + viewport.clientHeight - ROW_HEIGHT) viewport.scrollTop = top - viewport.clientHeight / 2;
-  open(index);
+  const r = cache.get(next);
+  if (r) open(r.index, next);
 });
 
-function open(index: number): void {
+function open(index: number, position: number): void {
   selected = index;
+  selectedPosition = position;
   saveState();
   renderRows();
   send({ type: "detail", index });
@@ -236,7 +244,7 @@ function renderDetail(): void {
   }
   const head = el("h2", {}, `Step ${d.step} · group ${d.group} · sample ${d.sample} · reward ${d.reward === null ? "failed" : d.reward.toFixed(3)} · advantage ${d.advantage.toFixed(3)}`);
   const samePrompt = el("vscode-button", { secondary: "" }, "Same prompt across steps");
-  samePrompt.addEventListener("click", () => update({ ...query, prompt_id: d.prompt_id, step: undefined }));
+  samePrompt.addEventListener("click", () => update({ ...query, prompt_id: d.prompt_id, step: undefined, sort: undefined }));
   detailPane.append(head, el("div", { class: "detail-actions" }, samePrompt));
   if (d.failure) detailPane.append(el("div", { class: "notice notice-error" }, `Reward failure (${d.failure.kind}): ${d.failure.message}. The sample was left out of the advantages.`));
 
@@ -259,8 +267,8 @@ function renderDetail(): void {
   group.append(el("tr", {}, el("th", {}, "#"), el("th", {}, "reward"), el("th", {}, "advantage"), el("th", {}, "exact"), el("th", {}, "parse")));
   for (const s of d.siblings) {
     const row = el("tr", { class: s.index === d.index ? "selected" : "", tabindex: "0" }, el("td", {}, String(s.sample)), el("td", { class: "num" }, s.reward === null ? "failed" : s.reward.toFixed(3)), el("td", { class: "num" }, s.advantage.toFixed(3)), el("td", {}, s.exact ? "✓" : ""), el("td", {}, s.parse_failure ?? "ok"));
-    row.addEventListener("click", () => open(s.index));
-    row.addEventListener("keydown", (e) => (e as KeyboardEvent).key === "Enter" && open(s.index));
+    row.addEventListener("click", () => open(s.index, -1));
+    row.addEventListener("keydown", (e) => (e as KeyboardEvent).key === "Enter" && open(s.index, -1));
     group.append(row);
   }
   detailPane.append(el("h3", {}, `GRPO group (${d.siblings.length} samples of this prompt)`), group);
@@ -269,15 +277,23 @@ function renderDetail(): void {
 window.addEventListener("message", (event: MessageEvent) => {
   const message = event.data as HostToExplorer;
   switch (message?.type) {
-    case "rows":
-      if (message.reset) rows.length = 0;
-      for (const r of message.rows) rows.push(r);
-      components = message.components;
-      steps = message.steps;
+    case "view": {
+      const first = view.generation === 0;
+      view = message;
+      cache = new Map();
+      requested.clear();
+      count.textContent = `${message.count.toLocaleString()} of ${message.total.toLocaleString()} samples${message.loading ? " (loading…)" : ""}`;
+      spacer.style.height = `${message.count * ROW_HEIGHT}px`;
       renderHead();
       renderToolbar();
-      refilter();
-      if (message.reset && selected !== undefined && selected < rows.length) send({ type: "detail", index: selected });
+      renderRows();
+      if (first && selected !== undefined && selected < message.total) send({ type: "detail", index: selected });
+      break;
+    }
+    case "page":
+      if (message.generation !== view.generation) break; // an answer for an older view
+      message.rows.forEach((r, k) => cache.set(message.offset + k, r));
+      renderRows();
       break;
     case "detail":
       detail = message.detail;
@@ -290,4 +306,4 @@ window.addEventListener("message", (event: MessageEvent) => {
 });
 
 renderDetail();
-send({ type: "ready" });
+send({ type: "ready", query });

@@ -68,16 +68,37 @@ export type DashboardToHost =
   | { type: "editSchedule" }
   | { type: "control"; command: "pause" | "resume" | "stop" | "checkpoint" };
 
+/** The explorer's filters and sort, applied by the host over all samples (runs/samples.ts). */
+export interface Query {
+  /** Searches the requests and prompt ids. */
+  text?: string;
+  step?: number;
+  prompt_id?: string;
+  /** A parse-failure reason, "none" (parsed) or "any" (failed for any reason). */
+  parse_failure?: string;
+  group_outcome?: SampleRow["group_outcome"];
+  reward_version?: string;
+  exact?: boolean;
+  reward_failure?: boolean;
+  /** "reward", "advantage", "completion_tokens", "component:<name>"; none: step order. */
+  sort?: string;
+  /** Default true: high first. */
+  descending?: boolean;
+}
+
 export type HostToExplorer =
-  | { type: "rows"; title: string; rows: SampleRow[]; components: string[]; steps: number[]; reset: boolean }
+  /** The query's result changed: its size, and what there is to filter on. Pages are asked for again. */
+  | { type: "view"; title: string; generation: number; total: number; count: number; components: string[]; steps: number[]; reasons: string[]; versions: string[]; loading: boolean }
+  | { type: "page"; generation: number; offset: number; rows: SampleRow[] }
   | { type: "detail"; detail: SampleDetail }
   | { type: "notice"; notice: Notice };
 
 export type ExplorerToHost =
-  | { type: "ready" }
+  | { type: "ready"; query?: Query }
+  | { type: "query"; query: Query }
+  | { type: "page"; offset: number; count: number }
   | { type: "detail"; index: number }
-  | { type: "openDiff"; index: number }
-  | { type: "samePrompt"; prompt_id: string };
+  | { type: "openDiff"; index: number };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -100,17 +121,44 @@ export function parseDashboardMessage(value: unknown): DashboardToHost | null {
   }
 }
 
+const QUERY_KEYS: Record<keyof Query, string> = {
+  text: "string", step: "number", prompt_id: "string", parse_failure: "string", group_outcome: "string",
+  reward_version: "string", exact: "boolean", reward_failure: "boolean", sort: "string", descending: "boolean",
+};
+
+/** A query from the webview with only known fields of the right types; null when it is not one. */
+export function parseQuery(value: unknown): Query | null {
+  if (!isObject(value)) return null;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    const type = QUERY_KEYS[key as keyof Query];
+    if (!type || typeof v !== type) return null;
+    out[key] = v;
+  }
+  if (out.group_outcome !== undefined && !["all-right", "all-wrong", "mixed"].includes(out.group_outcome as string)) return null;
+  return out as Query;
+}
+
 /** Checks a message from the explorer webview; null when it is not one. */
 export function parseExplorerMessage(value: unknown): ExplorerToHost | null {
   if (!isObject(value)) return null;
+  const index = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
   switch (value.type) {
-    case "ready":
-      return { type: "ready" };
+    case "ready": {
+      if (value.query === undefined) return { type: "ready" };
+      const query = parseQuery(value.query);
+      return query ? { type: "ready", query } : { type: "ready" };
+    }
+    case "query": {
+      const query = parseQuery(value.query);
+      return query ? { type: "query", query } : null;
+    }
+    case "page":
+      return index(value.offset) && index(value.count) && (value.count as number) <= 5000 ? { type: "page", offset: value.offset as number, count: value.count as number } : null;
     case "detail":
     case "openDiff":
-      return Number.isInteger(value.index) && (value.index as number) >= 0 ? { type: value.type, index: value.index as number } : null;
-    case "samePrompt":
-      return typeof value.prompt_id === "string" ? { type: "samePrompt", prompt_id: value.prompt_id } : null;
+      return index(value.index) ? { type: value.type, index: value.index as number } : null;
     default:
       return null;
   }

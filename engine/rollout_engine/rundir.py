@@ -3,6 +3,7 @@
     run.json                  config snapshot, status, reward versions, base model
     metrics.jsonl             one line per step
     rollouts/step-000001.jsonl  the step's trajectory records, written and flushed at the end of the step
+    index/step-000001.jsonl   the step's compact index: filter and sort fields, and each record's byte range
     rewards/<version>.json    every reward version used (and the schedule's source, for schedule files)
     eval.jsonl                evaluation results
 Files are appended and flushed per step; run.json is replaced atomically.
@@ -56,7 +57,7 @@ class RunWriter:
         after that checkpoint (by an engine that was killed) are dropped, as they will be done again."""
         self.dir = run_dir
         self._lock = lock_run_dir(run_dir)
-        for sub in ("rollouts", "rewards", "checkpoints"):
+        for sub in ("rollouts", "index", "rewards", "checkpoints"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
         if resume_after is None:
             self.info: dict[str, Any] = {"id": run_id, "status": "running", "started_at": time.time(), "config": asdict(config),
@@ -69,7 +70,7 @@ class RunWriter:
             if metrics.exists():
                 kept = [line for line in metrics.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= resume_after]
                 write_atomic(metrics, "".join(line + "\n" for line in kept))
-            for stale in (run_dir / "rollouts").glob("step-*.jsonl"):
+            for stale in [*(run_dir / "rollouts").glob("step-*.jsonl"), *(run_dir / "index").glob("step-*.jsonl")]:
                 if int(stale.stem.split("-")[1]) > resume_after:
                     stale.unlink()
         self._save_info()
@@ -102,11 +103,29 @@ class RunWriter:
         self.info["reward_versions"].append(version)
         self._save_info()
 
-    def rollouts(self, step: int, records: list[dict[str, Any]]) -> None:
-        """The step's trajectory records, written and flushed at the end of the step."""
-        with open(self.dir / "rollouts" / f"step-{step:06d}.jsonl", "w", encoding="utf-8") as f:
-            for record in records:
-                f.write(json.dumps(record) + "\n")
+    def rollouts(self, step: int, records: list[dict[str, Any]], exact: list[bool] | None = None) -> None:
+        """The step's trajectory records, written and flushed at the end of the step, and their compact index
+        (index/step-NNNNNN.jsonl): the fields the explorer filters and sorts on, and where each record lies,
+        so a long run opens without parsing every completion. The index is written after the records."""
+        lines = [json.dumps(record).encode("utf-8") + b"\n" for record in records]
+        with open(self.dir / "rollouts" / f"step-{step:06d}.jsonl", "wb") as f:
+            f.write(b"".join(lines))
+            f.flush()
+        offset = 0
+        entries = []
+        for i, (record, line) in enumerate(zip(records, lines)):
+            user = next((m["content"] for m in reversed(record["prompt"]["messages"]) if m["role"] == "user"), "")
+            entries.append(json.dumps({
+                "offset": offset, "length": len(line) - 1, "step": record["step"], "group": record["group"], "sample": record["sample"],
+                "prompt_id": record["prompt_id"], "request": user[:200], "reward": record["reward"], "advantage": record["advantage"],
+                "components": {name: c["value"] for name, c in record["components"].items()},
+                "parse_failure": record["parse_failure"]["reason"] if record["parse_failure"] else None,
+                "reward_version": record["reward_version"], "exact": bool(exact[i]) if exact is not None else None,
+                "failure": f"{record['failure']['kind']}: {record['failure']['message']}" if record["failure"] else None,
+                "completion_tokens": record["completion_tokens"]}) + "\n")
+            offset += len(line)
+        with open(self.dir / "index" / f"step-{step:06d}.jsonl", "w", encoding="utf-8") as f:
+            f.write("".join(entries))
             f.flush()
 
     def metrics(self, step: int, metrics: dict[str, Any]) -> None:

@@ -323,7 +323,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     "time_s": {"rollout": round(t1 - t0, 4), "reward": round(t2 - t1, 4), "update": round(t3 - t2, 4)},
                 }
                 t4 = time.time()
-                writer.rollouts(step, records)
+                writer.rollouts(step, records, [exact_match(sc, s.ground_truth) for sc, s in zip(scores, samples)])
                 metrics["time_s"]["write"] = round(time.time() - t4, 4)  # the records; the metrics line is small
                 writer.metrics(step, metrics)
                 train_seconds += time.time() - t0

@@ -60,6 +60,13 @@ def test_a_short_run_writes_the_run_directory(tmp_path, base, capsys):
     for field in ("prompt_id", "group", "policy_version", "prompt", "completion", "calls", "parse_failure", "ground_truth", "reward", "components",
                   "advantage", "prompt_tokens", "completion_tokens", "finish_reason"):
         assert field in records[0], field
+    data = (run / "rollouts" / "step-000001.jsonl").read_bytes()
+    index = [json.loads(line) for line in (run / "index" / "step-000001.jsonl").read_text().splitlines()]
+    assert len(index) == len(records)
+    for entry, record in zip(index, records):  # each entry points at its record
+        pointed = json.loads(data[entry["offset"]:entry["offset"] + entry["length"]])
+        assert pointed == record and (entry["step"], entry["group"], entry["sample"], entry["reward"]) == (record["step"], record["group"], record["sample"], record["reward"])
+        assert isinstance(entry["exact"], bool) and set(entry["components"]) == set(record["components"])
     assert summary["eval"][0]["split"] == "eval-unseen-tools" and 0 <= summary["eval"][0]["strict_accuracy"] <= 1
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert [e["event"] for e in events if e["event"] in ("started", "step", "eval", "finished")] == ["started", "step", "step", "eval", "finished"]
@@ -298,3 +305,4 @@ def test_the_run_directory_has_the_fields_of_the_shared_fixture(tmp_path, base):
     assert set(record) == set(expected)
     assert set(next(iter(record["components"].values()))) == set(next(iter(expected["components"].values())))
     assert set(first_line(run / "eval.jsonl")) == set(first_line(fixture / "eval.jsonl"))
+    assert set(first_line(run / "index" / "step-000001.jsonl")) == set(first_line(fixture / "index" / "step-000001.jsonl"))

@@ -180,11 +180,11 @@ test("Start RL Run on the demo: the dashboard shows live steps with rewards", { 
 test("Open Rollouts: a sample's detail shows its reward components and a tool-call diff", { timeout: 3 * 60_000 }, async () => {
   await runCommand("Rollout Studio: Open Rollouts");
   const explorer = await until("the explorer's rows", async () => {
-    const frame = await webviewFrame(".viewport .row");
+    const frame = await webviewFrame(".viewport .row[data-index]");
     return frame ?? undefined;
   }, 60_000);
   assert.match(await explorer.locator(".count").innerText(), /of [\d,]+ samples/);
-  await explorer.locator(".viewport .row").first().click();
+  await explorer.locator(".viewport .row[data-index]").first().click();
   await explorer.locator(".components tr.component").first().waitFor({ timeout: 30_000 });
   const components = await explorer.locator(".components tr.component td:first-child").allTextContents();
   assert.ok(components.length >= 2, `components: ${components.join(", ")}`);
@@ -230,4 +230,36 @@ test("Stop Run: the engine checkpoints and ends, and the run reads as stopped", 
   await runCommand("Rollout Studio: Stop Run");
   await until("run.json to say stopped", async () => runInfo()?.status === "stopped", 2 * 60_000, 1000);
   await shot("5-stopped");
+});
+
+test("A run written by the CLI opens the same way: dashboard and rollouts", { timeout: 2 * 60_000 }, async () => {
+  const cliRun = path.join(workspace, ".rollout-studio", "runs", "cli-run");
+  fs.cpSync(path.join(ROOT, "test", "fixtures", "run-small"), cliRun, { recursive: true });
+  await runCommand("Rollout Studio: Open Run");
+  await pickQuickItem("cli-run");
+  const dashboard = await until("the CLI run's dashboard", async () => {
+    for (const frame of page.frames()) {
+      try {
+        if ((await frame.locator(".run-header h1").innerText()).includes("cli-run") || (await frame.locator(".run-header").innerText()).includes("finished")) return frame;
+      } catch {
+        // not this frame
+      }
+    }
+    return undefined;
+  }, 30_000);
+  assert.equal(await dashboard.locator(".step-row").count(), 3);
+  await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
+  const explorer = await until("the CLI run's 36 samples", async () => {
+    for (const frame of page.frames()) {
+      try {
+        if ((await frame.locator(".count").innerText()).startsWith("36 of 36")) return frame;
+      } catch {
+        // not this frame
+      }
+    }
+    return undefined;
+  }, 30_000);
+  await explorer.locator(".viewport .row[data-index]").nth(5).click();
+  await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
+  await shot("6-cli-run");
 });

@@ -7,7 +7,8 @@ import path from "node:path";
 import { describe, it } from "node:test";
 
 import { JsonlTail, RunDirError, listRuns, liveEnginePid, readEvals, readMetrics, readRunInfo, readRollouts, stepFiles } from "../../runs/runDir";
-import { SampleIndex } from "../../runs/samples";
+import { SampleStore, sortRows } from "../../runs/samples";
+import type { SampleRow } from "../../webview/protocol";
 
 const FIXTURE = path.resolve(import.meta.dirname, "..", "fixtures", "run-small");
 
@@ -48,9 +49,9 @@ describe("run directory", () => {
     lines[2] = "{ this is not json";
     lines[4] = JSON.stringify({ step: "one" });
     fs.writeFileSync(file, lines.join("\n").replace(/\n$/, "").slice(0, -20)); // the last line cut off
-    const index = new SampleIndex();
-    index.addFile(file);
-    assert.equal(index.rows.length, 12 - 3);
+    const index = new SampleStore();
+    index.addRolloutFile(file);
+    assert.equal(index.size, 12 - 3);
     assert.deepEqual(
       index.bad.map((b) => b.line),
       [3, 5, 12],
@@ -86,24 +87,76 @@ describe("run directory", () => {
   });
 });
 
-describe("sample index", () => {
-  it("indexes rows with group outcomes and reads a sample's full record back from disk", () => {
-    const index = new SampleIndex();
-    for (const f of stepFiles(FIXTURE)) index.addFile(f.file);
-    assert.equal(index.rows.length, 36);
-    assert.deepEqual([...index.steps], [1, 2, 3]);
-    assert.ok(index.components.has("format"));
-    const row = index.rows[13]!;
-    const detail = index.detail(13);
-    assert.equal(detail.step, row.step);
-    assert.equal(detail.siblings.length, 4);
-    assert.ok(detail.siblings.every((s) => s.group === row.group && s.step === row.step));
+function fixtureStore(useIndex: boolean): SampleStore {
+  const store = new SampleStore();
+  for (const f of stepFiles(FIXTURE)) {
+    if (useIndex) store.addIndexFile(path.join(FIXTURE, "index", path.basename(f.file)), f.file);
+    else store.addRolloutFile(f.file);
+  }
+  return store;
+}
+
+function allRows(store: SampleStore): SampleRow[] {
+  return Array.from({ length: store.size }, (_, i) => store.row(i));
+}
+
+describe("sample store", () => {
+  it("reads the same rows from the compact index as from the records, and reads a record back from disk", () => {
+    const fromIndex = fixtureStore(true);
+    const fromRecords = fixtureStore(false);
+    assert.equal(fromIndex.size, 36);
+    assert.deepEqual(allRows(fromIndex), allRows(fromRecords));
+    assert.deepEqual([...fromIndex.steps], [1, 2, 3]);
+    assert.ok(fromIndex.components.includes("format"));
     const direct = readRollouts(stepFiles(FIXTURE)[1]!.file).rows[1]!;
-    assert.equal(detail.completion, direct.completion);
-    for (const r of index.rows) {
-      const group = index.rows.filter((o) => o.step === r.step && o.group === r.group);
+    assert.deepEqual(fromIndex.record(13), direct);
+  });
+
+  it("gives a sample's GRPO group and marks group outcomes", () => {
+    const store = fixtureStore(true);
+    const rows = allRows(store);
+    const detail = store.detail(13);
+    assert.equal(detail.siblings.length, 4);
+    assert.ok(detail.siblings.every((s) => s.group === rows[13]!.group && s.step === rows[13]!.step));
+    for (const r of rows) {
+      const group = rows.filter((o) => o.step === r.step && o.group === r.group);
       const expected = group.every((o) => o.exact) ? "all-right" : group.some((o) => o.exact) ? "mixed" : "all-wrong";
       assert.equal(r.group_outcome, expected);
     }
+  });
+
+  it("filters and sorts over all samples as a plain scan would", () => {
+    const store = fixtureStore(true);
+    const rows = allRows(store);
+    const ids = (list: SampleRow[]) => list.map((r) => r.index);
+    assert.deepEqual([...store.query({ step: 2 })], ids(rows.filter((r) => r.step === 2)));
+    assert.deepEqual([...store.query({ parse_failure: "any" })], ids(rows.filter((r) => r.parse_failure !== null)));
+    assert.deepEqual([...store.query({ parse_failure: "none" })], ids(rows.filter((r) => r.parse_failure === null)));
+    const reason = rows.find((r) => r.parse_failure)!.parse_failure!;
+    assert.deepEqual([...store.query({ parse_failure: reason })], ids(rows.filter((r) => r.parse_failure === reason)));
+    assert.deepEqual([...store.query({ group_outcome: "all-wrong" })], ids(rows.filter((r) => r.group_outcome === "all-wrong")));
+    assert.deepEqual([...store.query({ exact: false, step: 3 })], ids(rows.filter((r) => !r.exact && r.step === 3)));
+    const prompt = rows[5]!.prompt_id;
+    assert.deepEqual([...store.query({ prompt_id: prompt })], ids(rows.filter((r) => r.prompt_id === prompt)));
+    const word = rows[0]!.text.split(/\s+/)[1]!.toLowerCase();
+    assert.deepEqual([...store.query({ text: word })], ids(rows.filter((r) => `${r.prompt_id}\n${r.text}`.toLowerCase().includes(word))));
+    const byReward = [...store.query({ sort: "reward" })].map((i) => rows[i]!.reward!);
+    assert.deepEqual(byReward, [...byReward].sort((a, b) => b - a));
+    const byCredit = [...store.query({ sort: "component:credit", descending: false })].map((i) => rows[i]!.components.credit!);
+    assert.deepEqual(byCredit, [...byCredit].sort((a, b) => a - b));
+  });
+});
+
+describe("sorting rows", () => {
+  it("orders by key either way, failures (NaN) last, ties in row order", () => {
+    const rows = Int32Array.from([0, 1, 2, 3, 4]);
+    const keys = [1, NaN, 3, 1, -2.5];
+    assert.deepEqual([...sortRows(rows.slice(), keys, true)], [2, 0, 3, 4, 1]);
+    assert.deepEqual([...sortRows(rows.slice(), keys, false)], [4, 0, 3, 2, 1]);
+    const big = Int32Array.from([5, 3_000_000]); // past the packed sort's row limit: the comparator path
+    const sparse: number[] = [];
+    sparse[5] = 2;
+    sparse[3_000_000] = 7;
+    assert.deepEqual([...sortRows(big, sparse, true)], [3_000_000, 5]);
   });
 });
