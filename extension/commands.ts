@@ -257,7 +257,7 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
     ),
     vscode.commands.registerCommand(
       "rolloutStudio.editScheduleInline",
-      guard(async (arg) => {
+      guard(async (arg, where) => {
         let file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === "string" ? arg : vscode.window.activeTextEditor?.document.uri.fsPath;
         if (!file || !file.endsWith(".ts")) {
           const schedules = await vscode.workspace.findFiles("**/*schedule*.ts", "**/node_modules/**", 50);
@@ -265,7 +265,8 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
           file = pick?.path;
           if (!file) return;
         }
-        await vscode.commands.executeCommand("vscode.openWith", vscode.Uri.file(file), SCHEDULE_EDITOR);
+        // From the dashboard: beside it, so the curves stay in sight while the schedule changes.
+        await vscode.commands.executeCommand("vscode.openWith", vscode.Uri.file(file), SCHEDULE_EDITOR, where === "beside" ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active);
       }),
     ),
     vscode.commands.registerCommand(

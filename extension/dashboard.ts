@@ -98,7 +98,7 @@ class DashboardPanel {
       void vscode.commands.executeCommand("rolloutStudio.openRollouts", this.runDir, message.step);
     } else if (message.type === "editSchedule") {
       const schedule = readRunInfo(this.runDir).config?.reward?.schedule;
-      if (typeof schedule === "string") void vscode.commands.executeCommand("rolloutStudio.editScheduleInline", schedule);
+      if (typeof schedule === "string") void vscode.commands.executeCommand("rolloutStudio.editScheduleInline", schedule, "beside");
     } else if (message.type === "control") {
       this.manager.control(this.runDir, message.command).catch((e: Error) => void vscode.window.showErrorMessage(`Rollout Studio: ${e.message}`));
     }

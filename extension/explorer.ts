@@ -6,7 +6,9 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
-import { readRunInfo, stepFiles } from "../runs/runDir";
+import { differenceCosts } from "../runs/counterfactual";
+import { withScheduleSource } from "../runs/rescore";
+import { readRewardVersion, readRunInfo, stepFiles } from "../runs/runDir";
 import { SampleStore } from "../runs/samples";
 import { parseExplorerMessage, type HostToExplorer, type Query } from "../webview/protocol";
 import { webviewHtml, webviewOptions } from "./webviewHtml";
@@ -32,6 +34,10 @@ class CallsDocuments implements vscode.TextDocumentContentProvider {
 
 interface Source {
   title: string;
+  /** The run the files belong to, when they do: its reward versions price each tool-call difference. */
+  runDir?: string;
+  /** The one step shown, when only one is. */
+  step?: number;
   /** The files to read, in order: a rollout file and its compact index when the run has one. Re-listed while a run is live, so new steps appear. */
   files: () => { rollouts: string; index?: string }[];
 }
@@ -51,7 +57,10 @@ class ExplorerSession {
   private disposed = false;
   private refreshedAt = 0;
 
+  private readonly extensionPath: string;
+
   constructor(readonly panel: vscode.WebviewPanel, private readonly source: Source, extensionUri: vscode.Uri, private readonly calls: CallsDocuments, follow: boolean) {
+    this.extensionPath = extensionUri.fsPath;
     panel.webview.options = webviewOptions(extensionUri);
     panel.webview.html = webviewHtml(panel.webview, extensionUri, "explorer", source.title);
     this.disposables.push(
@@ -118,6 +127,8 @@ class ExplorerSession {
     this.post({
       type: "view",
       title: this.source.title,
+      ...(this.source.runDir ? { runDir: this.source.runDir } : {}),
+      ...(this.source.step !== undefined ? { step: this.source.step } : {}),
       generation: this.generation,
       total: this.store.size,
       count: this.view.length,
@@ -150,6 +161,7 @@ class ExplorerSession {
         }
         case "detail":
           this.post({ type: "detail", detail: this.store.detail(message.index) });
+          if (this.source.runDir) void this.costs(message.index, this.source.runDir);
           break;
         case "openDiff": {
           const d = this.store.detail(message.index);
@@ -162,6 +174,33 @@ class ExplorerSession {
       }
     } catch (e) {
       this.post({ type: "notice", notice: { level: "error", message: (e as Error).message } });
+    }
+  }
+
+  /** Re-scores the sample with each tool-call difference fixed, with the reward version that scored it. */
+  private async costs(index: number, runDir: string): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      this.post({ type: "costs", index, costs: null, note: "This workspace is not trusted: reward code does not run in it, so the cost of each difference is not computed." });
+      return;
+    }
+    try {
+      const record = this.store.record(index);
+      const info = readRunInfo(runDir);
+      const options = { cli: path.join(this.extensionPath, "dist", "cli.cjs"), template: info.config?.data?.template };
+      const version = readRewardVersion(runDir, record.reward_version);
+      let costs;
+      if (version?.source && version.source_file) {
+        costs = await withScheduleSource(version.source, version.source_file, (file) => differenceCosts(record, ["--schedule", file], options));
+      } else if (info.config?.reward?.preset) {
+        const presetOptions = Object.entries((info.config.reward as { options?: Record<string, unknown> }).options ?? {}).flatMap(([k, v]) => ["--option", `${k}=${String(v)}`]);
+        costs = await differenceCosts(record, ["--preset", info.config.reward.preset, ...presetOptions], options);
+      } else {
+        this.post({ type: "costs", index, costs: null, note: `Reward version ${record.reward_version} has no stored source, so the cost of each difference cannot be computed.` });
+        return;
+      }
+      this.post({ type: "costs", index, costs, ...(costs === null ? { note: "The completion's calls did not parse: there is no call block to fix one difference at a time." } : {}) });
+    } catch (e) {
+      this.post({ type: "costs", index, costs: null, note: `The cost of each difference could not be computed: ${(e as Error).message}` });
     }
   }
 
@@ -197,7 +236,12 @@ export class Explorers implements vscode.CustomReadonlyEditorProvider, vscode.Di
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
     const file = document.uri.fsPath;
-    new ExplorerSession(panel, { title: path.basename(file), files: () => [{ rollouts: file }] }, this.context.extensionUri, this.calls, false);
+    // A step file of a run directory: its index and the run's reward versions come with it.
+    const runDir = path.dirname(path.dirname(file));
+    const inRun = /^step-\d+\.jsonl$/.test(path.basename(file)) && path.basename(path.dirname(file)) === "rollouts" && fs.existsSync(path.join(runDir, "run.json"));
+    const index = path.join(runDir, "index", path.basename(file));
+    const files = () => [inRun && fs.existsSync(index) ? { rollouts: file, index } : { rollouts: file }];
+    new ExplorerSession(panel, { title: path.basename(file), files, ...(inRun ? { runDir } : {}) }, this.context.extensionUri, this.calls, false);
   }
 
   /** The samples of a run: all steps, or one. */
@@ -217,7 +261,7 @@ export class Explorers implements vscode.CustomReadonlyEditorProvider, vscode.Di
           return fs.existsSync(index) ? { rollouts: f.file, index } : { rollouts: f.file };
         });
     };
-    new ExplorerSession(panel, { title: `${path.basename(runDir)}${step ? ` · step ${step}` : ""}`, files }, this.context.extensionUri, this.calls, step === undefined);
+    new ExplorerSession(panel, { title: `${path.basename(runDir)}${step ? ` · step ${step}` : ""}`, files, runDir, ...(step !== undefined ? { step } : {}) }, this.context.extensionUri, this.calls, step === undefined);
   }
 
   dispose(): void {

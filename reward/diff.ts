@@ -91,3 +91,52 @@ export function diffCalls(predicted: readonly ToolCall[] | null, truth: readonly
   const exact = predicted !== null && diffs.every((d) => d.kind === "matched" && d.arguments.every((a) => a.kind === "same"));
   return { parsed: predicted !== null, calls: diffs, orderDiffers, exact };
 }
+
+/** One difference of a CallsDiff, in words, with the calls as they would be were it fixed. */
+export interface Difference {
+  label: string;
+  fixed: ToolCall[];
+}
+
+function clone(calls: readonly ToolCall[]): ToolCall[] {
+  return calls.map((c) => ({ name: c.name, arguments: { ...c.arguments } }));
+}
+
+/**
+ * Each difference on its own, and the predicted calls with only that one fixed, so that re-scoring them
+ * says what that difference cost in each reward component. Order counts as one difference.
+ */
+export function differences(predicted: readonly ToolCall[], truth: readonly ToolCall[], diff: CallsDiff = diffCalls(predicted, truth)): Difference[] {
+  const out: Difference[] = [];
+  for (const call of diff.calls) {
+    if (call.kind === "missing") {
+      out.push({ label: `missing call ${call.name}`, fixed: [...clone(predicted), { ...(truth[call.truthIndex as number] as ToolCall) }] });
+      continue;
+    }
+    if (call.kind === "extra") {
+      out.push({ label: `extra call ${call.name}`, fixed: clone(predicted).filter((_, i) => i !== call.predictedIndex) });
+      continue;
+    }
+    if (call.kind === "wrong-function") {
+      const fixed = clone(predicted);
+      fixed[call.predictedIndex as number] = { ...(truth[call.truthIndex as number] as ToolCall) };
+      out.push({ label: `${call.predictedName} called instead of ${call.name}`, fixed });
+      continue;
+    }
+    for (const a of call.arguments) {
+      if (a.kind === "same") continue;
+      const fixed = clone(predicted);
+      const args = (fixed[call.predictedIndex as number] as ToolCall).arguments;
+      if (a.kind === "extra") delete args[a.argument];
+      else args[a.argument] = a.expected as PyValue;
+      const words = { missing: "missing", extra: "extra", value: "different value", type: "different type" }[a.kind];
+      out.push({ label: `${call.name}: ${a.argument} (${words})`, fixed });
+    }
+  }
+  if (diff.orderDiffers) {
+    const order = diff.calls.filter((c) => c.kind === "matched").sort((a, b) => (a.truthIndex as number) - (b.truthIndex as number));
+    const rest = predicted.filter((_, i) => !order.some((c) => c.predictedIndex === i));
+    out.push({ label: "call order", fixed: [...order.map((c) => ({ ...(predicted[c.predictedIndex as number] as ToolCall) })), ...clone(rest)] });
+  }
+  return out;
+}

@@ -41,13 +41,18 @@ export interface RescoreOptions {
 
 /** Scores `records` with a schedule's source text (written next to `scheduleFile`, so its relative imports resolve). */
 export async function rescoreWithSource(records: readonly TrajectoryRecord[], source: string, scheduleFile: string, options: RescoreOptions): Promise<Rescored[]> {
+  return withScheduleSource(source, scheduleFile, (file) => rescore(records, ["--schedule", file], options));
+}
+
+/** Runs `use` with the source written to a schedule file that resolves as `scheduleFile` would, then removes it. */
+export async function withScheduleSource<T>(source: string, scheduleFile: string, use: (file: string) => Promise<T>): Promise<T> {
   // Beside the schedule only when it imports its neighbours; otherwise out of the user's folder.
   const relativeImports = /from\s+["']\.{1,2}\//.test(source);
   const folder = relativeImports ? path.dirname(scheduleFile) : fs.mkdtempSync(path.join(os.tmpdir(), "rs-preview-"));
   const preview = path.join(folder, `.${path.basename(scheduleFile, ".ts")}.preview-${process.pid}-${Date.now()}.ts`);
   fs.writeFileSync(preview, source);
   try {
-    return await rescore(records, ["--schedule", preview], options);
+    return await use(preview);
   } finally {
     fs.rmSync(relativeImports ? preview : folder, { recursive: true, force: true });
   }

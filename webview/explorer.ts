@@ -13,7 +13,8 @@ import type { ExplorerToHost, HostToExplorer, Query, SampleDetail, SampleRow } f
 import { el, notice, vscodeApi } from "./ui";
 import "./styles.css";
 
-const vscode = vscodeApi<{ query?: Query; selected?: number }>();
+/** Saved with the panel: the host reopens the same run (runDir, step) after a reload. */
+const vscode = vscodeApi<{ query?: Query; selected?: number; runDir?: string; step?: number }>();
 const send = (message: ExplorerToHost) => vscode.postMessage(message);
 
 const ROW_HEIGHT = 24;
@@ -27,6 +28,7 @@ let selected: number | undefined = vscode.getState()?.selected;
 let selectedPosition = -1;
 let detail: SampleDetail | null = null;
 let toolbarSignature = "";
+let source: { runDir?: string; step?: number } = {};
 
 const app = document.getElementById("app") as HTMLElement;
 const notices = el("div", { class: "notices" });
@@ -41,7 +43,7 @@ const detailPane = el("section", { class: "detail", "aria-label": "Sample detail
 app.append(notices, toolbar, el("div", { class: "table" }, tableHead, viewport), detailPane);
 
 function saveState(): void {
-  vscode.setState({ query, selected });
+  vscode.setState({ query, selected, ...source });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,12 +229,30 @@ function diffView(diff: CallsDiff, d: SampleDetail): HTMLElement {
   if (lost.length) {
     const list = el("ul", { class: "diff-cost" });
     for (const [name, c] of lost) list.append(el("li", {}, el("strong", {}, name), ` ${c.value.toFixed(3)} (raw ${c.raw.toFixed(3)} × weight ${c.weight.toFixed(3)}): ${c.why}`));
-    box.append(el("p", {}, "What the differences cost, by reward component:"), list);
+    box.append(el("p", {}, "Components below full credit:"), list);
   }
+  if (diff.parsed && !diff.exact) box.append(el("div", { class: "costs" }, el("p", { class: "hint" }, "Working out what each difference cost…")));
   const button = el("vscode-button", { secondary: "" }, "Open in Diff Editor");
   button.addEventListener("click", () => send({ type: "openDiff", index: d.index }));
   box.append(button);
   return box;
+}
+
+/** Per difference: the reward it cost, by re-scoring the sample with only that difference fixed. */
+function renderCosts(costs: { label: string; total: number | null; components: Record<string, number> }[] | null, note?: string): void {
+  const box = detailPane.querySelector(".costs");
+  if (!box) return;
+  if (!costs) {
+    box.replaceChildren(el("p", { class: "hint" }, note ?? "The cost of each difference is not available."));
+    return;
+  }
+  const table = el("table", { class: "cost-table" });
+  table.append(el("tr", {}, el("th", {}, "difference"), el("th", {}, "reward if fixed"), el("th", {}, "by component")));
+  for (const c of costs) {
+    const parts = Object.entries(c.components).map(([name, d]) => `${name} ${d > 0 ? "+" : ""}${d.toFixed(3)}`).join(", ");
+    table.append(el("tr", { class: "cost" }, el("td", {}, c.label), el("td", { class: "num" }, c.total === null ? "failed" : `${c.total > 0 ? "+" : ""}${c.total.toFixed(3)}`), el("td", {}, parts || "no component changes")));
+  }
+  box.replaceChildren(el("p", {}, "What each difference cost (the sample scored again with only that difference fixed, by the reward version that scored it):"), table);
 }
 
 function renderDetail(): void {
@@ -280,6 +300,8 @@ window.addEventListener("message", (event: MessageEvent) => {
     case "view": {
       const first = view.generation === 0;
       view = message;
+      source = { ...(message.runDir ? { runDir: message.runDir } : {}), ...(message.step !== undefined ? { step: message.step } : {}) };
+      saveState();
       cache = new Map();
       requested.clear();
       count.textContent = `${message.count.toLocaleString()} of ${message.total.toLocaleString()} samples${message.loading ? " (loading…)" : ""}`;
@@ -298,6 +320,9 @@ window.addEventListener("message", (event: MessageEvent) => {
     case "detail":
       detail = message.detail;
       renderDetail();
+      break;
+    case "costs":
+      if (detail?.index === message.index) renderCosts(message.costs, message.note);
       break;
     case "notice":
       notice(notices, message.notice);

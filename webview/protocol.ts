@@ -88,8 +88,10 @@ export interface Query {
 
 export type HostToExplorer =
   /** The query's result changed: its size, and what there is to filter on. Pages are asked for again. */
-  | { type: "view"; title: string; generation: number; total: number; count: number; components: string[]; steps: number[]; reasons: string[]; versions: string[]; loading: boolean }
+  | { type: "view"; title: string; runDir?: string; step?: number; generation: number; total: number; count: number; components: string[]; steps: number[]; reasons: string[]; versions: string[]; loading: boolean }
   | { type: "page"; generation: number; offset: number; rows: SampleRow[] }
+  /** What each tool-call difference of a sample cost, by re-scoring it with that difference fixed. */
+  | { type: "costs"; index: number; costs: { label: string; total: number | null; components: Record<string, number> }[] | null; note?: string }
   | { type: "detail"; detail: SampleDetail }
   | { type: "notice"; notice: Notice };
 

@@ -72,6 +72,19 @@ async function webviewFrame(selector: string): Promise<Frame | undefined> {
   return undefined;
 }
 
+/** The webview frame where `selector`'s text contains `text`. */
+async function frameWithText(selector: string, text: string): Promise<Frame | undefined> {
+  for (const frame of page.frames()) {
+    try {
+      const found = frame.locator(selector);
+      if ((await found.count()) && (await found.first().innerText({ timeout: 2000 })).includes(text)) return frame;
+    } catch {
+      // a frame that went away while looking
+    }
+  }
+  return undefined;
+}
+
 async function runCommand(title: string): Promise<void> {
   await page.keyboard.press("Control+Shift+P");
   const input = page.locator(".quick-input-widget input");
@@ -141,6 +154,7 @@ before(async () => {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.setDefaultTimeout(30_000); // no step waits forever
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
   await page.waitForTimeout(3000); // extensions activate after the workbench renders
@@ -237,28 +251,10 @@ test("A run written by the CLI opens the same way: dashboard and rollouts", { ti
   fs.cpSync(path.join(ROOT, "test", "fixtures", "run-small"), cliRun, { recursive: true });
   await runCommand("Rollout Studio: Open Run");
   await pickQuickItem("cli-run");
-  const dashboard = await until("the CLI run's dashboard", async () => {
-    for (const frame of page.frames()) {
-      try {
-        if ((await frame.locator(".run-header h1").innerText()).includes("cli-run") || (await frame.locator(".run-header").innerText()).includes("finished")) return frame;
-      } catch {
-        // not this frame
-      }
-    }
-    return undefined;
-  }, 30_000);
+  const dashboard = await until("the CLI run's dashboard", () => frameWithText(".run-header", "finished"), 30_000);
   assert.equal(await dashboard.locator(".step-row").count(), 3);
   await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
-  const explorer = await until("the CLI run's 36 samples", async () => {
-    for (const frame of page.frames()) {
-      try {
-        if ((await frame.locator(".count").innerText()).startsWith("36 of 36")) return frame;
-      } catch {
-        // not this frame
-      }
-    }
-    return undefined;
-  }, 30_000);
+  const explorer = await until("the CLI run's 36 samples", () => frameWithText(".count", "36 of 36 samples"), 30_000);
   await explorer.locator(".viewport .row[data-index]").nth(5).click();
   await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
   await shot("6-cli-run");

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { diffCalls } from "../../reward/diff";
+import { diffCalls, differences } from "../../reward/diff";
+import type { ToolCall } from "../../reward/parse";
 
 const weather = (city: string, unit = "c") => ({ name: "get_weather", arguments: { city, unit } });
 
@@ -42,5 +43,29 @@ describe("tool-call diff", () => {
     assert.equal(d.calls[0]?.kind, "missing");
     assert.equal(diffCalls(null, []).exact, false);
     assert.equal(diffCalls([], []).exact, true);
+  });
+});
+
+describe("each difference on its own", () => {
+  it("fixes exactly one difference at a time", () => {
+    const predicted: ToolCall[] = [{ name: "get_weather", arguments: { city: "Lyon", days: 3 } }, { name: "play_music", arguments: {} }];
+    const truth = [{ name: "get_weather", arguments: { city: "Paris", unit: "c" } }];
+    const items = differences(predicted, truth);
+    assert.deepEqual(items.map((d) => d.label), ["get_weather: city (different value)", "get_weather: unit (missing)", "get_weather: days (extra)", "extra call play_music"]);
+    assert.deepEqual(items[0]!.fixed[0]!.arguments, { city: "Paris", days: 3 });
+    assert.deepEqual(items[1]!.fixed[0]!.arguments, { city: "Lyon", days: 3, unit: "c" });
+    assert.deepEqual(items[2]!.fixed[0]!.arguments, { city: "Lyon" });
+    assert.deepEqual(items[3]!.fixed.map((c) => c.name), ["get_weather"]);
+    assert.deepEqual(predicted[0]!.arguments, { city: "Lyon", days: 3 }); // the input is left alone
+  });
+
+  it("fixes a wrong function, a missing call and the order", () => {
+    const a = { name: "a", arguments: { x: 1 } };
+    const b = { name: "b", arguments: { y: 2 } };
+    assert.deepEqual(differences([{ name: "c", arguments: {} }], [a]).map((d) => [d.label, d.fixed]), [["c called instead of a", [a]]]);
+    assert.deepEqual(differences([a], [a, b]).map((d) => d.fixed), [[a, b]]);
+    const order = differences([b, a], [a, b]);
+    assert.deepEqual(order.map((d) => d.label), ["call order"]);
+    assert.deepEqual(order[0]!.fixed, [a, b]);
   });
 });
