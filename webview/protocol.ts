@@ -2,7 +2,8 @@
 // each side checks what it receives with the validators below, because a webview is another process
 // and its messages are data, not trusted calls.
 
-import type { EvalResult, RunInfo, StepMetrics, ToolCall, ComponentScore } from "../runs/records";
+import type { EvalResult, RunInfo, StepMetrics, TrajectoryRecord } from "../runs/records";
+import type { Rescored } from "../runs/rescore";
 
 /** A problem the user should see: a bad line in a file, an engine error. */
 export interface Notice {
@@ -33,24 +34,11 @@ export interface SampleRow {
   text: string;
 }
 
-export interface SampleDetail {
+export interface SampleDetail
+  extends Pick<TrajectoryRecord, "step" | "group" | "sample" | "prompt_id" | "completion" | "calls" | "parse_failure" | "ground_truth" | "reward" | "components" | "failure" | "advantage" | "reward_version" | "finish_reason"> {
   index: number;
-  step: number;
-  group: number;
-  sample: number;
-  prompt_id: string;
   messages: { role: string; content: string }[];
   tools: unknown[];
-  completion: string;
-  calls: ToolCall[] | null;
-  parse_failure: { reason: string; message: string; position?: number } | null;
-  ground_truth: ToolCall[];
-  reward: number | null;
-  components: Record<string, ComponentScore>;
-  failure: { kind: string; message: string } | null;
-  advantage: number;
-  reward_version: string;
-  finish_reason: string;
   /** The G siblings of this sample in its group, for the group view. */
   siblings: SampleRow[];
 }
@@ -167,16 +155,7 @@ export function parseExplorerMessage(value: unknown): ExplorerToHost | null {
 }
 
 /** A sample re-scored by the editor's unsaved schedule, beside its stored reward. */
-export interface PreviewRow {
-  id: string;
-  step: number;
-  before: number | null;
-  after: number | null;
-  componentsBefore: Record<string, number>;
-  componentsAfter: Record<string, number>;
-  failure?: string;
-  version: string;
-}
+export type PreviewRow = Rescored;
 
 export type HostToSchedule =
   | { type: "init"; text: string; fileName: string; declarations: { path: string; content: string }[] }

@@ -255,7 +255,11 @@ test("A run written by the CLI opens the same way: dashboard and rollouts", { ti
   assert.equal(await dashboard.locator(".step-row").count(), 3);
   await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
   const explorer = await until("the CLI run's 36 samples", () => frameWithText(".count", "36 of 36 samples"), 30_000);
-  await explorer.locator(".viewport .row[data-index]").nth(5).click();
+  await explorer.locator(".viewport .row[data-index]").nth(5).click(); // a sample whose calls parse but are wrong
   await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
+  await until("the price of each tool-call difference", async () => (await explorer.locator(".cost-table tr.cost").count()) > 0, 30_000);
+  const costs = await explorer.locator(".cost-table tr.cost td:nth-child(2)").allTextContents();
+  assert.ok(costs.some((c) => Number(c) > 0), `the differences cost reward: ${costs.join(", ")}`);
+  await explorer.locator(".cost-table").scrollIntoViewIfNeeded();
   await shot("6-cli-run");
 });
