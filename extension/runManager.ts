@@ -27,6 +27,8 @@ interface LiveRun {
   lastStep?: EngineEvent;
   ended: boolean;
   startedAt: number;
+  /** The engine reported an error: its exit needs no second message. */
+  reportedError?: boolean;
 }
 
 export class RunManager implements vscode.Disposable {
@@ -177,6 +179,7 @@ export class RunManager implements vscode.Disposable {
       void vscode.window.showWarningMessage(`Rollout Studio run ${name}: the new reward version was rejected; the previous one goes on scoring. ${String(event.message)}`);
     }
     if (kind === "error") {
+      run.reportedError = true;
       void vscode.window.showErrorMessage(`Rollout Studio run ${name}: ${String(event.message)}`, "Show Log").then((choice) => {
         if (choice) this.output.show();
       });
@@ -194,7 +197,7 @@ export class RunManager implements vscode.Disposable {
     } catch {
       status = "none";
     }
-    if (status === "running" || status === "none") {
+    if ((status === "running" || status === "none") && !run.reportedError) {
       const seconds = Math.round((Date.now() - run.startedAt) / 1000);
       void vscode.window
         .showErrorMessage(

@@ -52,6 +52,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
     await new Promise((r) => setTimeout(r, everyMs));
   }
   await shot("timeout");
+  for (const frame of page.frames()) {
+    const body = await frame.evaluate(() => document.body?.innerHTML.slice(0, 160) ?? "").catch(() => "(gone)");
+    console.log(`[frame] ${frame.url().slice(0, 140)} :: ${body.replace(/\s+/g, " ")}`);
+  }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
 }
 
@@ -130,6 +134,7 @@ before(async () => {
       "security.workspace.trust.enabled": false,
       "workbench.startupEditor": "none",
       "workbench.tips.enabled": false,
+      "files.autoSave": "off", // desktop VS Code's default (the web build saves after a delay)
       "rolloutStudio.pythonPath": python,
       // The tiny base the engine tests built: a fresh profile would build its own (about 3 minutes).
       "rolloutStudio.cacheDir": path.join(ROOT, ".rollout-studio"),
@@ -155,6 +160,9 @@ before(async () => {
   });
   page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   page.setDefaultTimeout(30_000); // no step waits forever
+  page.on("console", (m) => {
+    if (m.type() === "error") console.log(`[browser] ${m.text().slice(0, 300)}`);
+  });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
   await page.waitForTimeout(3000); // extensions activate after the workbench renders
@@ -240,10 +248,36 @@ test("Edit the schedule in the inline editor, preview it, save: a later step is 
   await shot("4-new-reward-version");
 });
 
+test("Reload Window: the run goes on, and the extension picks it up again with its dashboard", { timeout: 3 * 60_000 }, async () => {
+  const stepBefore = runInfo()?.step ?? 0;
+  await runCommand("Developer: Reload Window");
+  await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+  const status = page.locator(".statusbar-item", { hasText: "RL step" });
+  await status.first().waitFor({ timeout: 60_000 }); // re-attached: the status bar follows the run again
+  const dashboard = await until("the dashboard restored after the reload", () => webviewFrame(".latest .step-row"), 60_000);
+  await until("a step after the reload", async () => (runInfo()?.step ?? 0) > stepBefore, 60_000, 1000);
+  assert.match(await dashboard.locator(".run-header").innerText(), /running/);
+  await shot("5-after-reload");
+});
+
+test("Pause, Resume and Checkpoint Now act on the live run", { timeout: 3 * 60_000 }, async () => {
+  await runCommand("Rollout Studio: Pause Run");
+  await until("run.json to say paused", async () => runInfo()?.status === "paused", 60_000, 1000);
+  const pausedAt = runInfo()!.step;
+  await page.waitForTimeout(4000);
+  assert.equal(runInfo()!.step, pausedAt, "no step while paused");
+  await runCommand("Rollout Studio: Resume Run");
+  await until("a step after resuming", async () => runInfo()?.status === "running" && runInfo()!.step > pausedAt, 60_000, 1000);
+  const checkpoints = () => (runInfo() as { checkpoints?: unknown[] } | undefined)?.checkpoints?.length ?? 0;
+  const before = checkpoints();
+  await runCommand("Rollout Studio: Checkpoint Now");
+  await until("a new checkpoint", async () => checkpoints() > before, 60_000, 1000);
+});
+
 test("Stop Run: the engine checkpoints and ends, and the run reads as stopped", { timeout: 3 * 60_000 }, async () => {
   await runCommand("Rollout Studio: Stop Run");
   await until("run.json to say stopped", async () => runInfo()?.status === "stopped", 2 * 60_000, 1000);
-  await shot("5-stopped");
+  await shot("6-stopped");
 });
 
 test("A run written by the CLI opens the same way: dashboard and rollouts", { timeout: 2 * 60_000 }, async () => {
@@ -261,5 +295,15 @@ test("A run written by the CLI opens the same way: dashboard and rollouts", { ti
   const costs = await explorer.locator(".cost-table tr.cost td:nth-child(2)").allTextContents();
   assert.ok(costs.some((c) => Number(c) > 0), `the differences cost reward: ${costs.join(", ")}`);
   await explorer.locator(".cost-table").scrollIntoViewIfNeeded();
-  await shot("6-cli-run");
+  await shot("7-cli-run");
+});
+
+test("A run configuration with an error: Start RL Run says which key and file", { timeout: 2 * 60_000 }, async () => {
+  fs.writeFileSync(path.join(workspace, "broken-run.toml"), "[grpo]\nnum_generation = 8\n");
+  await runCommand("Rollout Studio: Start RL Run");
+  await pickQuickItem("broken-run.toml");
+  const toast = page.locator(".notification-toast", { hasText: "num_generation" });
+  await toast.first().waitFor({ timeout: 60_000 });
+  assert.match(await toast.first().innerText(), /unknown key 'num_generation'.*broken-run\.toml|broken-run\.toml.*unknown key 'num_generation'/s);
+  await shot("8-config-error");
 });
