@@ -2,7 +2,10 @@
 // step with the figures a person watches, and a summary that compares the first and last evaluation.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { engineCommand, parseEvent } from "../../runs/engine";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { engineCommand, launchDetached, parseEvent } from "../../runs/engine";
 import { duration, ProgressPrinter } from "../../runs/progress";
 
 describe("engine events", () => {
@@ -17,6 +20,22 @@ describe("engine events", () => {
     assert.equal(c.command, "bash");
     assert.deepEqual(c.args, ["/repo/scripts/python.sh", "-m", "rollout_engine.train", "--config", "/work/run.toml", "--run-dir", "/work/runs/a", "--resume"]);
     assert.equal(c.env.PYTHONPATH, "/repo/engine:/x");
+  });
+  it("runs a given Python directly (the extension's choice), and a detached engine writes its log", async () => {
+    const c = engineCommand({ root: "/repo", config: "run.toml", python: "/opt/py/bin/python3", env: {} });
+    assert.equal(c.command, "/opt/py/bin/python3");
+    assert.deepEqual(c.args.slice(0, 3), ["-m", "rollout_engine.train", "--config"]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-engine-"));
+    const fake = path.join(dir, "python");
+    fs.writeFileSync(fake, '#!/bin/sh\necho \'{"event": "started", "args": "\'"$*"\'"}\'\n', { mode: 0o755 });
+    const log = path.join(dir, "run", "engine.log");
+    const pid = launchDetached({ root: dir, config: "run.toml", python: fake }, log);
+    assert.ok(pid > 0);
+    for (let i = 0; i < 50 && !fs.existsSync(log); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 50 && !fs.readFileSync(log, "utf8").includes("\n"); i++) await new Promise((r) => setTimeout(r, 50));
+    const event = parseEvent(fs.readFileSync(log, "utf8").trim());
+    assert.equal(event?.event, "started");
+    assert.match(String(event?.args), /-m rollout_engine.train --config .*run\.toml/);
   });
 });
 
