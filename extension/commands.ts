@@ -85,6 +85,22 @@ export default defineSchedule({
 `;
 }
 
+/**
+ * A tsconfig.json beside a new schedule (unless the folder has one), so that editors resolve
+ * "rollout-studio" to the API's declarations shipped with the extension.
+ */
+function writeScheduleTsconfig(extensionPath: string, folder: string): void {
+  const file = path.join(folder, "tsconfig.json");
+  if (fs.existsSync(file)) return;
+  const types = path.join(extensionPath, "dist", "types", "reward", "index.d.ts").replace(/\\/g, "/");
+  const config = {
+    "//": "Written by Rollout Studio: lets editors check reward schedules here against its API.",
+    compilerOptions: { strict: true, noEmit: true, target: "ES2022", module: "ESNext", moduleResolution: "Bundler", skipLibCheck: true, types: [], paths: { "rollout-studio": [types] } },
+    include: ["*.ts"],
+  };
+  fs.writeFileSync(file, JSON.stringify(config, null, 2) + "\n");
+}
+
 /** Copies the bundled demo (run config, schedule, dataset) into the workspace and returns its run.toml. */
 function copyDemo(extensionPath: string, into: string): string {
   const target = path.join(into, "rollout-studio-demo");
@@ -277,6 +293,7 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
         const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(workspaceFolder(), "reward-schedule.ts"), filters: { TypeScript: ["ts"] } });
         if (!target) return;
         fs.writeFileSync(target.fsPath, scheduleTemplate(preset));
+        writeScheduleTsconfig(parts.context.extensionPath, path.dirname(target.fsPath));
         await vscode.window.showTextDocument(target);
       }),
     ),

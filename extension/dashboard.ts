@@ -38,6 +38,7 @@ export class Dashboards implements vscode.Disposable {
     if (!this.manager.isLive(runDir)) readRunInfo(runDir);
     const existing = this.panels.get(runDir);
     if (existing) {
+      existing.render(); // a panel restored after a reload can be blank: draw it again
       existing.panel.reveal();
       return;
     }
@@ -68,9 +69,9 @@ class DashboardPanel {
   private lastSignature = "";
   private starting = false;
 
-  constructor(readonly panel: vscode.WebviewPanel, readonly runDir: string, context: vscode.ExtensionContext, private readonly manager: RunManager) {
+  constructor(readonly panel: vscode.WebviewPanel, readonly runDir: string, private readonly context: vscode.ExtensionContext, private readonly manager: RunManager) {
     this.metrics = new JsonlTail<StepMetrics>(path.join(runDir, "metrics.jsonl"), metricsProblem);
-    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, "dashboard", `Run ${path.basename(runDir)}`);
+    this.render();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       manager.onDidChange((dir) => {
@@ -80,6 +81,11 @@ class DashboardPanel {
     );
     // Runs started elsewhere (the CLI) change without the manager knowing: poll while the run is live.
     this.timer = setInterval(() => this.update(false), 1000);
+  }
+
+  /** Loads the page; it then asks for everything ("ready"). */
+  render(): void {
+    this.panel.webview.html = webviewHtml(this.panel.webview, this.context.extensionUri, "dashboard", `Run ${path.basename(this.runDir)}`);
   }
 
   private post(message: HostToDashboard): void {
