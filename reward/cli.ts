@@ -1,13 +1,14 @@
 // The rollout-studio command line: score completions with a preset or a schedule, run the reward
 // host, run the demo.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { trainingTime, type AnySchedule, type TrainingTime } from "./api";
 import { makePreset, PRESETS } from "./presets";
 import { OptionError, parseOptionArgs } from "./presets/options";
+import { checkCase, parseCases, type CaseResult } from "./cases";
 import { parsePyJson, type PyValue } from "./pyjson";
 import { readTime, toRewardSample } from "./samples";
 import { failedScore, scoreSample, type RewardScore } from "./score";
@@ -27,6 +28,7 @@ Usage:
   rollout-studio score --schedule path/to/schedule.ts [--step N] [--explain] < samples.jsonl
   rollout-studio host (--preset NAME [--option key=value ...] | --schedule FILE [--watch]) [--workers N] [--batch-timeout-ms N] [--memory-mb N]
   rollout-studio train --config run.toml [--run-dir DIR [--resume]] [--format text|json]
+  rollout-studio test-rewards [FILE.reward-cases.jsonl ...] (--preset NAME [--option key=value ...] | --schedule FILE) [--format text|json]
   rollout-studio presets
   rollout-studio demo            GRPO on the demo dataset from the tiny base (demo/run.toml), on CPU
   rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
@@ -34,6 +36,10 @@ Usage:
 score reads JSON Lines {"id", "completion", "ground_truth", "step"?} and writes, in input order,
 {"id", "reward", "components": {name: value}, "failure"?, "parse_failure"?, "version"}.
 The exit code is 1 when any line failed (bad input or a reward failure), 2 for a usage error.
+
+test-rewards checks reward test cases (docs/reward-cases.md): every *.reward-cases.jsonl under the
+current folder when no file is named. It prints a line per case and "N passed, M failed"; the exit code
+is 1 when any case fails or a case line is not a case.
 
 Presets: ${Object.keys(PRESETS).join(", ")} (see \`rollout-studio presets\` for their options).`;
 
@@ -173,6 +179,64 @@ async function score(argv: string[]): Promise<number> {
   return failures > 0 ? 1 : 0;
 }
 
+/** The *.reward-cases.jsonl files under a folder (not in node_modules, .git or run directories). */
+function findCaseFiles(folder: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    if ([".git", "node_modules", ".rollout-studio"].includes(entry.name)) continue;
+    const full = path.join(folder, entry.name);
+    if (entry.isDirectory()) out.push(...findCaseFiles(full));
+    else if (entry.name.endsWith(".reward-cases.jsonl")) out.push(full);
+  }
+  return out.sort();
+}
+
+async function testRewards(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { ...SOURCE_FLAGS, format: { type: "string", default: "text" } }, allowPositionals: true, strict: true });
+  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format is text or json, not "${values.format}"`);
+  const source = sourceFrom(values);
+  const files = positionals.length ? positionals.map((f) => path.resolve(f)) : findCaseFiles(process.cwd());
+  if (files.length === 0) throw new UsageError("no *.reward-cases.jsonl files here; name the case files to check");
+  const preset = source.kind === "preset" ? makePreset(source.name, source.options) : null;
+  const version = preset && source.kind === "preset" ? presetVersion(source.name, preset.options) : "";
+  const runner = preset ? null : await ScheduleRunner.start(source);
+  const write = (line: string) => process.stdout.write(line + "\n");
+  let passed = 0;
+  let failed = 0;
+  try {
+    for (const file of files) {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+      }
+      const { cases, problems } = parseCases(file, text);
+      const results: CaseResult[] = problems.map((p) => ({ file: p.file, line: p.line, name: "", ok: false, message: `not a reward case: ${p.message}`, expected: null, actual: null }));
+      for (const c of cases) {
+        const time = readTime(c.sample as object, trainingTime({ step: 0, progress: 0, epoch: 0 }));
+        let score: RewardScore;
+        if (typeof time === "string") score = failedScore({}, version, { kind: "bad_input", message: time });
+        else if (preset) {
+          const sample = toRewardSample(c.sample);
+          score = typeof sample === "string" ? failedScore({}, version, { kind: "bad_input", message: sample }) : scoreSample(preset, sample, time, version);
+        } else score = (await (runner as ScheduleRunner).score([c.sample], time)).scores[0] as RewardScore;
+        results.push(checkCase(c, score));
+      }
+      for (const result of results.sort((a, b) => a.line - b.line)) {
+        if (result.ok) passed++;
+        else failed++;
+        if (values.format === "json") write(JSON.stringify(result));
+        else write(`${result.ok ? "ok  " : "FAIL"} ${path.relative(process.cwd(), result.file)}:${result.line}  ${[result.name, result.ok ? "" : result.message].filter(Boolean).join(": ")}`);
+      }
+    }
+  } finally {
+    await runner?.close();
+  }
+  if (values.format === "text") write(`${passed} passed, ${failed} failed`);
+  return failed > 0 ? 1 : 0;
+}
+
 function sameTime(a: TrainingTime, b: TrainingTime): boolean {
   return a.step === b.step && a.progress === b.progress && a.epoch === b.epoch;
 }
@@ -255,6 +319,8 @@ export async function main(argv: string[]): Promise<number> {
         return await host(rest);
       case "train":
         return await train(rest);
+      case "test-rewards":
+        return await testRewards(rest);
       case "presets":
         return presets();
       case "demo":
