@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
+import { appendCase } from "../runs/addCase";
 import { differenceCosts } from "../runs/counterfactual";
 import { withScheduleSource } from "../runs/rescore";
 import { readRewardVersion, readRunInfo, stepFiles } from "../runs/runDir";
@@ -163,6 +164,15 @@ class ExplorerSession {
           this.post({ type: "detail", detail: this.store.detail(message.index) });
           if (this.source.runDir) void this.costs(message.index, this.source.runDir);
           break;
+        case "addCase": {
+          const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+          if (!folder || !this.source.runDir) throw new Error("Add as Reward Test Case needs an open folder and a sample from a run directory");
+          const info = readRunInfo(this.source.runDir);
+          const file = path.join(folder, "reward-cases", `${path.basename(this.source.runDir)}.reward-cases.jsonl`);
+          const line = appendCase(file, this.store.record(message.index), info);
+          void vscode.window.showTextDocument(vscode.Uri.file(file), { selection: new vscode.Range(line - 1, 0, line - 1, 0), viewColumn: vscode.ViewColumn.Beside, preview: false });
+          break;
+        }
         case "openDiff": {
           const d = this.store.detail(message.index);
           const name = `step${d.step}-group${d.group}-sample${d.sample}`;

@@ -6,6 +6,7 @@ import { registerCommands } from "./commands";
 import { Dashboards } from "./dashboard";
 import { Explorers } from "./explorer";
 import { RunManager } from "./runManager";
+import { RewardTests } from "./rewardTests";
 import { RunsTreeProvider } from "./runsTree";
 import { SCHEDULE_EDITOR, ScheduleEditorProvider } from "./scheduleEditor";
 
@@ -21,6 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
     explorers,
     vscode.window.createTreeView("rolloutStudio.runs", { treeDataProvider: tree, showCollapseAll: true }),
     ...registerCommands({ context, manager, tree, dashboards, explorers }),
+    new RewardTests(context.extensionPath),
     vscode.window.registerCustomEditorProvider(SCHEDULE_EDITOR, new ScheduleEditorProvider(context, manager), { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
   );

@@ -57,18 +57,43 @@ function caseProblem(value: PyValue): string | null {
   return null;
 }
 
-/** Reads a case file; lines that are not cases are problems with their line numbers, the rest are cases. */
-export function parseCases(file: string, text: string): { cases: RewardCase[]; problems: CaseProblem[] } {
+/** The reward a case file is for, from its header line: a schedule file (relative to the case file) or a preset. */
+export type CaseReward = { schedule: string } | { preset: string; options?: Record<string, unknown> };
+
+function headerReward(value: PyValue): CaseReward | string | null {
+  if (!isObject(value) || !("reward" in value) || "completion" in value) return null;
+  const reward = value.reward;
+  if (isObject(reward) && typeof reward.schedule === "string") return { schedule: reward.schedule };
+  if (isObject(reward) && typeof reward.preset === "string") return { preset: reward.preset, ...(isObject(reward.options) ? { options: reward.options as Record<string, unknown> } : {}) };
+  return 'the header\'s "reward" must be {"schedule": "file.ts"} or {"preset": "name", "options"?: {…}}';
+}
+
+/**
+ * Reads a case file; lines that are not cases are problems with their line numbers, the rest are cases.
+ * The first line may be a header naming the reward the file is for: {"reward": {"schedule": "s.ts"}}.
+ */
+export function parseCases(file: string, text: string): { cases: RewardCase[]; problems: CaseProblem[]; reward?: CaseReward } {
   const cases: RewardCase[] = [];
   const problems: CaseProblem[] = [];
+  let reward: CaseReward | undefined;
+  let first = true;
   text.split("\n").forEach((raw, i) => {
     const line = i + 1;
     if (!raw.trim()) return;
+    const isFirst = first;
+    first = false;
     let value: PyValue;
     try {
       value = parsePyJson(raw);
     } catch (e) {
       problems.push({ file, line, message: `not valid JSON: ${(e as Error).message}` });
+      return;
+    }
+    const header = headerReward(value);
+    if (header !== null) {
+      if (typeof header === "string") problems.push({ file, line, message: header });
+      else if (!isFirst) problems.push({ file, line, message: "the reward header must be the file's first line" });
+      else reward = header;
       return;
     }
     const problem = caseProblem(value);
@@ -90,7 +115,7 @@ export function parseCases(file: string, text: string): { cases: RewardCase[]; p
       },
     });
   });
-  return { cases, problems };
+  return { cases, problems, ...(reward ? { reward } : {}) };
 }
 
 /** Compares a score with a case's expectation. */

@@ -28,7 +28,7 @@ Usage:
   rollout-studio score --schedule path/to/schedule.ts [--step N] [--explain] < samples.jsonl
   rollout-studio host (--preset NAME [--option key=value ...] | --schedule FILE [--watch]) [--workers N] [--batch-timeout-ms N] [--memory-mb N]
   rollout-studio train --config run.toml [--run-dir DIR [--resume]] [--format text|json]
-  rollout-studio test-rewards [FILE.reward-cases.jsonl ...] (--preset NAME [--option key=value ...] | --schedule FILE) [--format text|json]
+  rollout-studio test-rewards [FILE.reward-cases.jsonl ...] [--preset NAME [--option key=value ...] | --schedule FILE] [--format text|json]
   rollout-studio presets
   rollout-studio demo            GRPO on the demo dataset from the tiny base (demo/run.toml), on CPU
   rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
@@ -194,24 +194,33 @@ function findCaseFiles(folder: string): string[] {
 async function testRewards(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { ...SOURCE_FLAGS, format: { type: "string", default: "text" } }, allowPositionals: true, strict: true });
   if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format is text or json, not "${values.format}"`);
-  const source = sourceFrom(values);
+  // The flags name the reward for every file; without them each file's header does.
+  const given = values.preset || values.schedule ? sourceFrom(values) : null;
   const files = positionals.length ? positionals.map((f) => path.resolve(f)) : findCaseFiles(process.cwd());
   if (files.length === 0) throw new UsageError("no *.reward-cases.jsonl files here; name the case files to check");
-  const preset = source.kind === "preset" ? makePreset(source.name, source.options) : null;
-  const version = preset && source.kind === "preset" ? presetVersion(source.name, preset.options) : "";
-  const runner = preset ? null : await ScheduleRunner.start(source);
   const write = (line: string) => process.stdout.write(line + "\n");
   let passed = 0;
   let failed = 0;
-  try {
-    for (const file of files) {
-      let text: string;
-      try {
-        text = readFileSync(file, "utf8");
-      } catch (e) {
-        throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-      }
-      const { cases, problems } = parseCases(file, text);
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    const { cases, problems, reward } = parseCases(file, text);
+    let source = given;
+    if (!source && reward) {
+      source =
+        "schedule" in reward
+          ? { kind: "file", path: path.resolve(path.dirname(file), reward.schedule) }
+          : sourceFrom({ preset: reward.preset, option: Object.entries(reward.options ?? {}).map(([k, v]) => `${k}=${String(v)}`) });
+    }
+    if (!source) throw new UsageError(`${file} names no reward: give --preset NAME or --schedule FILE, or start the file with {"reward": {"schedule": "file.ts"}}`);
+    const preset = source.kind === "preset" ? makePreset(source.name, source.options) : null;
+    const version = preset && source.kind === "preset" ? presetVersion(source.name, preset.options) : "";
+    const runner = preset ? null : await ScheduleRunner.start(source);
+    try {
       const results: CaseResult[] = problems.map((p) => ({ file: p.file, line: p.line, name: "", ok: false, message: `not a reward case: ${p.message}`, expected: null, actual: null }));
       for (const c of cases) {
         const time = readTime(c.sample as object, trainingTime({ step: 0, progress: 0, epoch: 0 }));
@@ -229,9 +238,9 @@ async function testRewards(argv: string[]): Promise<number> {
         if (values.format === "json") write(JSON.stringify(result));
         else write(`${result.ok ? "ok  " : "FAIL"} ${path.relative(process.cwd(), result.file)}:${result.line}  ${[result.name, result.ok ? "" : result.message].filter(Boolean).join(": ")}`);
       }
+    } finally {
+      await runner?.close();
     }
-  } finally {
-    await runner?.close();
   }
   if (values.format === "text") write(`${passed} passed, ${failed} failed`);
   return failed > 0 ? 1 : 0;

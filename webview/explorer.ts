@@ -265,7 +265,9 @@ function renderDetail(): void {
   const head = el("h2", {}, `Step ${d.step} · group ${d.group} · sample ${d.sample} · reward ${d.reward === null ? "failed" : d.reward.toFixed(3)} · advantage ${d.advantage.toFixed(3)}`);
   const samePrompt = el("vscode-button", { secondary: "" }, "Same prompt across steps");
   samePrompt.addEventListener("click", () => update({ ...query, prompt_id: d.prompt_id, step: undefined, sort: undefined }));
-  detailPane.append(head, el("div", { class: "detail-actions" }, samePrompt));
+  const addCase = el("vscode-button", { secondary: "", title: "Pin this sample's reward as a reward test case (reward-cases/<run>.reward-cases.jsonl)" }, "Add as Reward Test Case");
+  addCase.addEventListener("click", () => send({ type: "addCase", index: d.index }));
+  detailPane.append(head, el("div", { class: "detail-actions" }, samePrompt, addCase));
   if (d.failure) detailPane.append(el("div", { class: "notice notice-error" }, `Reward failure (${d.failure.kind}): ${d.failure.message}. The sample was left out of the advantages.`));
 
   const comps = el("table", { class: "components" });

@@ -88,7 +88,8 @@ export type ExplorerToHost =
   | { type: "query"; query: Query }
   | { type: "page"; offset: number; count: number }
   | { type: "detail"; index: number }
-  | { type: "openDiff"; index: number };
+  | { type: "openDiff"; index: number }
+  | { type: "addCase"; index: number };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -148,6 +149,7 @@ export function parseExplorerMessage(value: unknown): ExplorerToHost | null {
       return index(value.offset) && index(value.count) && (value.count as number) <= 5000 ? { type: "page", offset: value.offset as number, count: value.count as number } : null;
     case "detail":
     case "openDiff":
+    case "addCase":
       return index(value.index) ? { type: value.type, index: value.index as number } : null;
     default:
       return null;

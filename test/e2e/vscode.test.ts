@@ -213,6 +213,12 @@ test("Open Rollouts: a sample's detail shows its reward components and a tool-ca
   assert.ok(components.length >= 2, `components: ${components.join(", ")}`);
   assert.ok((await explorer.locator(".diff-table tr").count()) >= 1, "the tool-call diff table is shown");
   await shot("2-rollout-detail");
+  await explorer.locator("vscode-button", { hasText: "Add as Reward Test Case" }).click();
+  const caseFile = path.join(workspace, "reward-cases", `${path.basename(runDirs()[0] as string)}.reward-cases.jsonl`);
+  await until("the sample added as a reward case", async () => fs.existsSync(caseFile) && fs.readFileSync(caseFile, "utf8").trim().split("\n").length === 2, 20_000);
+  const [header, added] = fs.readFileSync(caseFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, { schedule?: string; total?: number }>);
+  assert.equal(header!.reward!.schedule, "../rollout-studio-demo/reward-schedule.ts");
+  assert.equal(typeof added!.expect!.total, "number");
 });
 
 test("Edit the schedule in the inline editor, preview it, save: a later step is scored by the new version", { timeout: 5 * 60_000 }, async () => {
@@ -361,4 +367,30 @@ test("New Reward Schedule from a preset, and Score File with Reward on a samples
   assert.deepEqual(lines.map((l) => l.id), ["right", "wrong"]);
   assert.ok(lines[0]!.reward > lines[1]!.reward, `the right sample scores higher: ${JSON.stringify(lines)}`);
   await shot("9-scored-file");
+});
+
+test("Reward cases in the Test Explorer: a passing and a failing case, with the failure's diff", { timeout: 2 * 60_000 }, async () => {
+  const truth = [{ name: "get_weather", arguments: { city: "Paris" } }];
+  const right = `<think>weather</think>\n<tool_call>\n${JSON.stringify(truth)}\n</tool_call>`;
+  fs.writeFileSync(
+    path.join(workspace, "weather.reward-cases.jsonl"),
+    [
+      { reward: { preset: "tool-n1" } },
+      { name: "exact call gets 1", completion: right, ground_truth: truth, expect: { total: 1 } },
+      { name: "a wrong expectation", completion: right, ground_truth: truth, expect: { total: 0.5 } },
+    ].map((r) => JSON.stringify(r)).join("\n") + "\n",
+  );
+  await runCommand("Testing: Focus on Test Explorer View");
+  const rows = page.locator(".test-explorer .monaco-list-row");
+  await rows.filter({ hasText: "weather.reward-cases.jsonl" }).first().waitFor({ timeout: 30_000 });
+  await runCommand("Test: Run All Tests");
+  const file = rows.filter({ hasText: "weather.reward-cases.jsonl" }).first();
+  await until("the case file to show a failure", async () => (await file.locator(".codicon-testing-failed-icon").count()) > 0, 60_000);
+  if ((await rows.filter({ hasText: "a wrong expectation" }).count()) === 0) await file.locator(".monaco-tl-twistie").click();
+  await rows.filter({ hasText: "a wrong expectation" }).first().waitFor({ timeout: 10_000 });
+  assert.equal(await rows.filter({ hasText: "exact call gets 1" }).first().locator(".codicon-testing-passed-icon").count(), 1);
+  assert.equal(await rows.filter({ hasText: "a wrong expectation" }).first().locator(".codicon-testing-failed-icon").count(), 1);
+  await rows.filter({ hasText: "a wrong expectation" }).first().dblclick(); // opens the case's line with the failure
+  await page.locator(".monaco-editor", { hasText: "total 1, expected 0.5" }).first().waitFor({ timeout: 20_000 }).catch(() => undefined);
+  await shot("10-reward-cases");
 });

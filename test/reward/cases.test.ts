@@ -72,6 +72,15 @@ describe("reward cases", () => {
     assert.equal(results[2]!.actual!.total, 1);
   });
 
+  it("a case file's header names its reward, so test-rewards needs no flags", () => {
+    const r = spawnSync(process.execPath, [CLI, "test-rewards", path.join(CASES, "with-header.reward-cases.jsonl")], { encoding: "utf8", cwd: ROOT });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout.trim().split("\n").pop()!, /^2 passed, 0 failed$/);
+    const misplaced = parseCases("f", ['{"completion": "x", "ground_truth": [], "expect": {"total": 1}}', '{"reward": {"preset": "tool-n1"}}'].join("\n"));
+    assert.match(misplaced.problems[0]!.message, /header must be the file's first line/);
+    assert.deepEqual(parseCases("f", '{"reward": {"preset": "toolrl", "options": {"coarse": true}}}').reward, { preset: "toolrl", options: { coarse: true } });
+  });
+
   it("test-rewards without a reward or without case files is a usage error", () => {
     const noReward = spawnSync(process.execPath, [CLI, "test-rewards", path.join(CASES, "tool-n1.reward-cases.jsonl")], { encoding: "utf8", cwd: ROOT });
     assert.equal(noReward.status, 2);

@@ -1,12 +1,14 @@
 // Reading the run directory as the extension does, on the fixture run the engine wrote
 // (test/fixtures/run-small; the engine's tests check it writes the same fields).
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 
 import { JsonlTail, RunDirError, listRuns, liveEnginePid, readEvals, readMetrics, readRunInfo, readRollouts, stepFiles } from "../../runs/runDir";
+import { appendCase } from "../../runs/addCase";
 import { SampleStore, sortRows } from "../../runs/samples";
 import type { SampleRow } from "../../webview/protocol";
 
@@ -158,5 +160,23 @@ describe("sorting rows", () => {
     sparse[5] = 2;
     sparse[3_000_000] = 7;
     assert.deepEqual([...sortRows(big, sparse, true)], [3_000_000, 5]);
+  });
+});
+
+describe("a sample as a reward case", () => {
+  it("pins the stored reward under a header naming the run's reward, and the case passes", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-case-"));
+    const file = path.join(dir, "cases", "run.reward-cases.jsonl");
+    const info = { ...readRunInfo(FIXTURE), config: { ...readRunInfo(FIXTURE).config, reward: { schedule: path.resolve(import.meta.dirname, "..", "..", "demo", "reward-schedule.ts") } } };
+    const records = readRollouts(stepFiles(FIXTURE)[0]!.file).rows;
+    assert.equal(appendCase(file, records[0]!, info), 2);
+    assert.equal(appendCase(file, records[4]!, info), 3);
+    const lines = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines[0], { reward: { schedule: path.relative(path.dirname(file), info.config.reward.schedule) } });
+    assert.equal((lines[1]!.expect as { total: number }).total, records[0]!.reward);
+    const cli = path.resolve(import.meta.dirname, "..", "..", "dist", "cli.cjs");
+    const r = spawnSync(process.execPath, [cli, "test-rewards", file], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /2 passed, 0 failed/);
   });
 });
