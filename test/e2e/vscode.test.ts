@@ -99,8 +99,17 @@ async function runCommand(title: string): Promise<void> {
 }
 
 async function pickQuickItem(text: string): Promise<void> {
+  // Type the item's text into the picker first: the list then holds it whatever its length or order.
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 20_000 });
+  await input.fill(text);
   const row = page.locator(".quick-input-list .monaco-list-row", { hasText: text }).first();
-  await row.waitFor({ timeout: 20_000 });
+  try {
+    await row.waitFor({ timeout: 30_000 });
+  } catch (e) {
+    await shot("timeout");
+    throw e;
+  }
   await row.click();
 }
 
