@@ -16,6 +16,7 @@
 import type { ParsedCompletion, ParseFailure, ToolCall } from "./parse";
 import { parseCompletion, parseGroundTruth, isParseFailure } from "./parse";
 import type { ToolSchema } from "./match";
+import type { SourceLocation } from "./attribution";
 
 export type { ParsedCompletion, ParseFailure, ParseFailureReason, ToolCall, CallStyle, ChatTemplate } from "./parse";
 export type { ToolSchema, AstError, AstMatch, ValueMode, AssignmentMethod, CallPair } from "./match";
@@ -29,6 +30,8 @@ export {
 } from "./match";
 export { parsePyJson, pyDumps, pyEquals, isPyFloat, isPyInt, toPlain } from "./pyjson";
 export { explainCallMismatch } from "./explain";
+export { rule } from "./attribution";
+export type { SourceLocation } from "./attribution";
 
 /** Where training is when a sample is scored. Schedules depend on it. */
 export interface TrainingTime {
@@ -92,6 +95,8 @@ export interface ComponentScore {
   /** raw × weight: what it adds to a weighted sum. */
   value: number;
   why: string;
+  /** Where in the schedule the value was decided, when the component returned through `rule(value, why)`. */
+  at?: SourceLocation;
 }
 
 export interface ScheduleSpec<C extends Prepared = DefaultPrepared> {

@@ -20,6 +20,11 @@ import { LoadError, ScheduleRunner, type ScheduleSource } from "./host/runner";
 import { runDemo } from "./demo";
 import { startEngine } from "../runs/engine";
 import { ProgressPrinter } from "../runs/progress";
+import { sendControl } from "../runs/control";
+import { replay } from "../runs/replay";
+import { readRunInfo, RunDirError, stepFiles } from "../runs/runDir";
+import { parseVersionSpec, readStoredSteps, selectSteps, storedVersionSource, wireSample } from "../runs/stored";
+import { checkContract, frameLocation } from "./host/contract";
 
 const USAGE = `rollout-studio — reward design for tool-calling RL
 
@@ -29,6 +34,9 @@ Usage:
   rollout-studio host (--preset NAME [--option key=value ...] | --schedule FILE [--watch]) [--workers N] [--batch-timeout-ms N] [--memory-mb N]
   rollout-studio train --config run.toml [--run-dir DIR [--resume]] [--format text|json]
   rollout-studio test-rewards [FILE.reward-cases.jsonl ...] [--preset NAME [--option key=value ...] | --schedule FILE] [--format text|json]
+  rollout-studio replay --run DIR [--steps all|3|2-5|last:N] [--before stored|version:HASH|schedule:FILE|preset:NAME] --after SPEC [--top N] [--samples-out FILE] [--format text|json]
+  rollout-studio check --schedule FILE [--run DIR] [--samples N] [--slow-ms N] [--format text|json]
+  rollout-studio push --run DIR (--schedule FILE | --version HASH)
   rollout-studio presets
   rollout-studio demo            GRPO on the demo dataset from the tiny base (demo/run.toml), on CPU
   rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
@@ -40,6 +48,16 @@ The exit code is 1 when any line failed (bad input or a reward failure), 2 for a
 test-rewards checks reward test cases (docs/reward-cases.md): every *.reward-cases.jsonl under the
 current folder when no file is named. It prints a line per case and "N passed, M failed"; the exit code
 is 1 when any case fails or a case line is not a case.
+
+replay scores a run's stored rollouts with two reward versions ("stored": the scores the run recorded)
+and reports what changes: samples, components, GRPO group advantages and variance, distributions.
+
+check runs a schedule twice on stored samples of a run (the newest steps) and reports exceptions,
+non-finite values, values outside declared ranges, non-determinism and slow samples; exit 1 when a
+problem blocks the version (slow samples only warn). The reward host checks every hot reload the same way.
+
+push asks the engine running a run to score with a schedule file or a version the run recorded
+(rollback); the engine switches at the next step if the version passes its check.
 
 Presets: ${Object.keys(PRESETS).join(", ")} (see \`rollout-studio presets\` for their options).`;
 
@@ -246,6 +264,118 @@ async function testRewards(argv: string[]): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+async function replayCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      run: { type: "string" },
+      steps: { type: "string" },
+      before: { type: "string", default: "stored" },
+      after: { type: "string" },
+      top: { type: "string" },
+      "samples-out": { type: "string" },
+      format: { type: "string", default: "text" },
+      "batch-timeout-ms": { type: "string" },
+    },
+    strict: true,
+  });
+  if (!values.run) throw new UsageError("replay needs --run DIR, the run whose rollouts to score again");
+  if (!values.after) throw new UsageError("replay needs --after: the version to compare (version:HASH, schedule:FILE, preset:NAME or stored)");
+  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format is text or json, not "${values.format}"`);
+  const runDir = path.resolve(values.run);
+  const info = readRunInfo(runDir);
+  const steps = selectSteps(values.steps, stepFiles(runDir).map((f) => f.step));
+  const top = numberFlag("top", values.top);
+  const timeout = numberFlag("batch-timeout-ms", values["batch-timeout-ms"]);
+  const report = await replay(runDir, info, {
+    steps,
+    before: parseVersionSpec(values.before ?? "stored"),
+    after: parseVersionSpec(values.after),
+    ...(top !== undefined ? { top } : {}),
+    ...(values["samples-out"] ? { samplesOut: path.resolve(values["samples-out"]) } : {}),
+    ...(timeout !== undefined ? { batchTimeoutMs: timeout } : {}),
+  });
+  if (values.format === "json") {
+    process.stdout.write(JSON.stringify(report) + "\n");
+    return 0;
+  }
+  const f = (x: number | null) => (x === null ? "—" : x.toFixed(4));
+  const out = [
+    `replayed ${report.samples} samples of ${report.steps.length} step(s) in ${report.seconds.total.toFixed(2)} s`,
+    `before: ${report.before.label} (${report.before.versions.join(", ")}), mean ${f(report.meanBefore)}, ${report.failuresBefore} reward failures`,
+    `after:  ${report.after.label} (${report.after.versions.join(", ")}), mean ${f(report.meanAfter)}, ${report.failuresAfter} reward failures`,
+    `changed: ${report.changed} (${report.increased} up, ${report.decreased} down)`,
+    ...report.components.map((c) => `  ${c.name}: mean ${f(c.meanBefore)} → ${f(c.meanAfter)}, changed on ${c.changed}`),
+    `groups: ${report.groups.total}; zero variance ${report.groups.zeroVarianceBefore} → ${report.groups.zeroVarianceAfter} (${report.groups.gainVariance} gain variance, ${report.groups.loseVariance} lose it); advantage sign flips ${report.groups.signFlips}; mean |Δadvantage| ${report.groups.meanAbsAdvantageChange.toFixed(4)}`,
+    ...report.newFailures.map((x) => `  new failure ×${x.count}: ${x.message}`),
+    ...report.top.slice(0, 10).map((r) => `  step ${r.step} group ${r.group} sample ${r.sample}: ${f(r.before)} → ${f(r.after)}${r.failureAfter ? ` (${r.failureAfter})` : ""}`),
+  ];
+  process.stdout.write(out.join("\n") + "\n");
+  return 0;
+}
+
+/** Up to `count` stored samples from the newest steps of a run, spread over them, grouped by step. */
+function samplesForCheck(runDir: string, count: number): { samples: unknown[]; time: TrainingTime }[] {
+  const info = readRunInfo(runDir);
+  const steps = stepFiles(runDir).map((f) => f.step);
+  const chosen: number[] = [];
+  for (let i = steps.length - 1; i >= 0 && chosen.length < 4; i--) chosen.unshift(steps[i] as number);
+  const stored = readStoredSteps(runDir, info, chosen);
+  const total = stored.reduce((n, s) => n + s.records.length, 0);
+  const every = Math.max(1, Math.ceil(total / count));
+  const template = info.config.data?.template;
+  return stored.map((s) => ({ time: s.time, samples: s.records.filter((_, i) => i % every === 0).map((r) => wireSample(r, template, `${r.step}/${r.group}/${r.sample}`)) }));
+}
+
+async function checkCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { schedule: { type: "string" }, run: { type: "string" }, samples: { type: "string" }, "slow-ms": { type: "string" }, format: { type: "string", default: "text" } },
+    strict: true,
+  });
+  if (!values.schedule) throw new UsageError("check needs --schedule FILE");
+  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format is text or json, not "${values.format}"`);
+  const file = path.resolve(values.schedule);
+  const json = values.format === "json";
+  const write = (x: unknown) => process.stdout.write((typeof x === "string" ? x : JSON.stringify(x)) + "\n");
+  let runner: ScheduleRunner;
+  try {
+    runner = await ScheduleRunner.start({ kind: "file", path: file });
+  } catch (err) {
+    if (!(err instanceof CompileError || err instanceof LoadError)) throw err;
+    const errors = err instanceof CompileError ? err.errors : [{ file, line: frameLocation((err as LoadError).details, file)?.line ?? 1, column: 1, text: err.message }];
+    if (json) write({ file, ok: false, loadErrors: errors, problems: [], samples: 0, latencyMs: null });
+    else for (const e of errors) write(`${path.relative(process.cwd(), e.file)}:${e.line}:${e.column}: error: ${e.text}`);
+    return 1;
+  }
+  try {
+    const batches = values.run ? samplesForCheck(path.resolve(values.run), numberFlag("samples", values.samples) ?? 64) : [];
+    const slow = numberFlag("slow-ms", values["slow-ms"]);
+    const report = await checkContract(runner, batches, slow !== undefined ? { slowSampleMs: slow } : {});
+    if (json) write({ file, ...report, components: runner.info.components, run: values.run ? path.resolve(values.run) : null });
+    else {
+      for (const p of report.problems) write(`${path.relative(process.cwd(), p.at?.file ? path.resolve(path.dirname(file), p.at.file) : file)}:${p.at?.line ?? 1}:${p.at?.column ?? 1}: ${p.blocking ? "error" : "warning"}: ${p.message}${p.count > 1 ? ` (${p.count} samples)` : ""}`);
+      const latency = report.latencyMs ? `; ${report.latencyMs.mean.toFixed(2)} ms per sample (p95 ${report.latencyMs.p95.toFixed(2)}, max ${report.latencyMs.max.toFixed(2)})` : "";
+      write(`${report.ok ? "ok" : "FAILED"}: version ${report.version} on ${report.samples} stored sample${report.samples === 1 ? "" : "s"}${values.run ? "" : " (no --run: only loading was checked)"}${latency}`);
+    }
+    return report.ok ? 0 : 1;
+  } finally {
+    await runner.close();
+  }
+}
+
+async function pushCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { run: { type: "string" }, schedule: { type: "string" }, version: { type: "string" } }, strict: true });
+  if (!values.run) throw new UsageError("push needs --run DIR, the live run");
+  if (!values.schedule === !values.version) throw new UsageError("push needs one of --schedule FILE or --version HASH (a version the run recorded: rollback)");
+  const runDir = path.resolve(values.run);
+  const info = readRunInfo(runDir);
+  const source = values.version ? storedVersionSource(runDir, info, values.version) : { kind: "file" as const, path: path.resolve(values.schedule as string) };
+  const answer = await sendControl(runDir, source.kind === "file" ? { command: "reward", schedule: source.path } : { command: "reward", preset: source.name, options: source.options ?? {} }, 15 * 60_000);
+  process.stdout.write(JSON.stringify(answer) + "\n");
+  return answer.ok && answer.accepted !== false ? 0 : 1;
+}
+
 function sameTime(a: TrainingTime, b: TrainingTime): boolean {
   return a.step === b.step && a.progress === b.progress && a.epoch === b.epoch;
 }
@@ -330,6 +460,12 @@ export async function main(argv: string[]): Promise<number> {
         return await train(rest);
       case "test-rewards":
         return await testRewards(rest);
+      case "replay":
+        return await replayCommand(rest);
+      case "check":
+        return await checkCommand(rest);
+      case "push":
+        return await pushCommand(rest);
       case "presets":
         return presets();
       case "demo":
@@ -353,7 +489,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rollout-studio: ${(err as Error).message}\nRun \`rollout-studio help\` for usage.\n`);
       return 2;
     }
-    if (err instanceof CompileError || err instanceof LoadError) {
+    if (err instanceof CompileError || err instanceof LoadError || err instanceof RunDirError) {
       process.stderr.write(`rollout-studio: ${err.message}\n`);
       return 1;
     }

@@ -3,6 +3,10 @@
 
 import { at, type ComponentScore, type Explained, type Prepared, type RewardSample, type AnySchedule, type TrainingTime } from "./api";
 import type { ParseFailure, ToolCall } from "./parse";
+import type { SourceLocation } from "./attribution";
+
+/** Finds where a component's result was decided (see attribution.ts); null when unknown. */
+export type Locate = (result: unknown) => SourceLocation | null;
 
 export type RewardFailureKind = "exception" | "non_finite" | "timeout" | "out_of_memory" | "crashed" | "bad_input";
 
@@ -49,7 +53,7 @@ export function failedScore(sample: { id?: string }, version: string, failure: R
 }
 
 /** Scores one sample. Never throws: failures of the schedule's code become the score's `failure`. */
-export function scoreSample(schedule: AnySchedule, sample: RewardSample, t: TrainingTime, version: string): RewardScore {
+export function scoreSample(schedule: AnySchedule, sample: RewardSample, t: TrainingTime, version: string, locate?: Locate): RewardScore {
   let prepared: Prepared;
   try {
     prepared = schedule.prepare(sample, t);
@@ -63,8 +67,11 @@ export function scoreSample(schedule: AnySchedule, sample: RewardSample, t: Trai
     const spec = schedule.components[name] as AnySchedule["components"][string];
     let result: Explained;
     let weight: number;
+    let site: SourceLocation | null = null;
     try {
-      result = explained(spec.score(prepared, t));
+      const returned = spec.score(prepared, t);
+      if (locate) site = locate(returned);
+      result = explained(returned);
       weight = at(spec.weight, t, 1);
     } catch (err) {
       return failedScore(sample, version, errorFailure(err, name), { ...base, components });
@@ -74,7 +81,7 @@ export function scoreSample(schedule: AnySchedule, sample: RewardSample, t: Trai
       return failedScore(sample, version, { kind: "non_finite", component: name, message: `component "${name}" gave ${what}, not a finite number` }, { ...base, components });
     }
     const value = weight === 1 ? result.value : result.value * weight;
-    components[name] = { raw: result.value, weight, value, why: result.why };
+    components[name] = site ? { raw: result.value, weight, value, why: result.why, at: site } : { raw: result.value, weight, value, why: result.why };
     sum += value;
   }
   let total = sum;

@@ -6,7 +6,10 @@ import path from "node:path";
 
 export type ControlCommand =
   | { command: "pause" | "resume" | "stop" | "checkpoint" }
-  | { command: "sample"; prompt: string; max_new_tokens?: number; temperature?: number };
+  | { command: "sample"; prompt: string; max_new_tokens?: number; temperature?: number }
+  // Score with this schedule file or preset from the next step (push, rollback); answered once applied.
+  | { command: "reward"; schedule: string }
+  | { command: "reward"; preset: string; options: Record<string, unknown> };
 
 export interface ControlAnswer {
   ok: boolean;

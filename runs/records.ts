@@ -27,6 +27,8 @@ export interface StepMetrics {
   step: number;
   elapsed_s: number;
   learning_rate: number;
+  /** The training time the step's rewards were scored at (runs from before it was recorded lack it). */
+  time?: { step: number; progress: number; epoch: number };
   reward: Stat;
   components: Record<string, Stat & { raw_mean?: number; weight?: number }>;
   format_pass_rate: number;

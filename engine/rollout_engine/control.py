@@ -6,6 +6,8 @@ SIGTERM. Commands act at step boundaries, so a step is never cut in half.
     {"command": "stop"}        finish the step, checkpoint, exit
     {"command": "checkpoint"}  checkpoint after the current step
     {"command": "sample", "prompt": "…", "max_new_tokens": 48}   generate from the current policy
+    {"command": "reward", "schedule": "/abs/file.ts"}   score with this schedule from the next step (push,
+                               rollback; or "preset" and "options"); answered once the host has checked it
 Each command gets one JSON line back: {"ok": true, …} or {"ok": false, "error": "…"}.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-COMMANDS = ("pause", "resume", "stop", "checkpoint", "sample")
+COMMANDS = ("pause", "resume", "stop", "checkpoint", "sample", "reward")
 
 
 class Control:
@@ -29,6 +31,7 @@ class Control:
         self.checkpoint_requested = False
         self.paused = False
         self._samples: queue.Queue[tuple[dict[str, Any], Callable[[dict[str, Any]], None]]] = queue.Queue()
+        self._rewards: queue.Queue[tuple[dict[str, Any], Callable[[dict[str, Any]], None]]] = queue.Queue()
         self._wake = threading.Event()
         self._server: socket.socket | None = None
         self._previous_sigterm = None
@@ -89,6 +92,18 @@ class Control:
             self._wake.set()
             done.wait(timeout=600)
             return result or {"ok": False, "error": "no answer: the run ended"}
+        elif command == "reward":
+            schedule, preset = message.get("schedule"), message.get("preset")
+            if not (isinstance(schedule, str) and schedule) and not (isinstance(preset, str) and preset):
+                return {"ok": False, "error": 'reward needs "schedule" (a schedule file) or "preset"'}
+            if isinstance(schedule, str) and schedule and not os.path.isfile(schedule):
+                return {"ok": False, "error": f"reward: {schedule} is not a file"}
+            done = threading.Event()
+            result = {}
+            self._rewards.put((message, lambda r: (result.update(r), done.set())))
+            self._wake.set()
+            done.wait(timeout=900)
+            return result or {"ok": False, "error": "no answer: the run ended before the next step"}
         else:
             return {"ok": False, "error": f"unknown command {command!r}; commands: {', '.join(COMMANDS)}"}
         return {"ok": True, "command": command}
@@ -102,13 +117,25 @@ class Control:
             except Exception as err:  # a bad prompt must not end the run
                 answer({"ok": False, "error": str(err)})
 
-    def wait_while_paused(self, on_pause: Callable[[], None], serve: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    def serve_rewards(self, apply: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Applies pending reward switches (called by the trainer between steps, and while paused)."""
+        while not self._rewards.empty():
+            message, answer = self._rewards.get()
+            try:
+                answer({"ok": True, **apply(message)})
+            except Exception as err:  # a bad push must not end the run
+                answer({"ok": False, "error": str(err)})
+
+    def wait_while_paused(self, on_pause: Callable[[], None], serve: Callable[[dict[str, Any]], dict[str, Any]],
+                          apply_reward: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         if self.paused and not self.stop_requested:
             on_pause()
         while self.paused and not self.stop_requested:
             self._wake.wait(timeout=0.2)
             self._wake.clear()
             self.serve_samples(serve)
+            if apply_reward is not None:
+                self.serve_rewards(apply_reward)
 
     def close(self) -> None:
         server, self._server = self._server, None
@@ -119,3 +146,4 @@ class Control:
         if self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
         self.serve_samples(lambda _: {"note": "the run ended"})
+        self.serve_rewards(lambda _: {"accepted": False, "error": "the run ended before the next step"})

@@ -61,6 +61,7 @@ class RewardHost:
         self.start_timeout = start_timeout
         self.events: list[dict[str, Any]] = []  # ready, reloaded, reload_rejected, … in arrival order
         self.version: str | None = None
+        self.schedules: dict[str, dict[str, Any]] = {}  # version -> the schedule's name, components (and where they are)
         self.restarts = 0
         self._next_id = 0
         self._process: subprocess.Popen[str] | None = None
@@ -88,6 +89,7 @@ class RewardHost:
             self.close()
             raise RewardHostError(f"the reward schedule could not be loaded: {ready['error']['message']}")
         self.version = ready["version"]
+        self.schedules[self.version] = ready.get("schedule") or {}
 
     def _read_stdout(self, process: subprocess.Popen[str], messages: queue.Queue[dict[str, Any] | None]) -> None:
         assert process.stdout is not None
@@ -118,6 +120,13 @@ class RewardHost:
                 self.events.append(message)
                 if message["event"] == "reloaded":
                     self.version = message["version"]
+                    self.schedules[self.version] = message.get("schedule") or {}
+                    source = message.get("source") or {}
+                    # A restarted host must start from what it was switched to, not from the first source.
+                    if source.get("kind") == "file":
+                        self.source = RewardSource(schedule=source["path"], watch=self.source.watch)
+                    elif source.get("kind") == "preset":
+                        self.source = RewardSource(preset=source["name"], options=source.get("options") or {}, watch=self.source.watch)
             if wanted(message):
                 return message
 
@@ -172,6 +181,17 @@ class RewardHost:
 
     def reload(self) -> dict[str, Any]:
         return self._request("reload", {}, 120.0)
+
+    def load(self, schedule: str | None = None, preset: str | None = None, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Switches to another schedule file or preset (push, rollback). The host checks the new version on
+        recent samples first; the answer says whether it was accepted, and the error when not."""
+        params: dict[str, Any] = {"schedule": schedule} if schedule else {"preset": preset, "options": options or {}}
+        return self._request("load", params, 300.0)
+
+    @property
+    def schedule_file(self) -> str | None:
+        """The schedule file now scored with (None for a preset)."""
+        return self.source.schedule
 
     def close(self) -> None:
         process, self._process = self._process, None

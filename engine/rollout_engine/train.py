@@ -192,6 +192,16 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
     try:
         with RewardHost(source) as host:
             known_events = 0
+
+            def apply_reward(message: dict[str, Any]) -> dict[str, Any]:
+                """Push or rollback: the host checks the version on recent samples and switches, or keeps the current one."""
+                result = host.load(schedule=message.get("schedule"), preset=message.get("preset"), options=message.get("options"))
+                error = result.get("error")
+                answer = {"accepted": bool(result.get("accepted")), "version": result.get("version")}
+                if error:
+                    answer["error"] = error.get("message") if isinstance(error, dict) else str(error)
+                return answer
+
             if config.run.eval_every and first_step == 1:
                 evaluate_all(host, 0)  # the starting policy: the curve's first point
             train_seconds = 0.0  # time in steps, not in evaluations, for the time limit
@@ -237,7 +247,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                         emit("reward_reloaded", version=event["version"], previous=event.get("previous"), step=step)
                 known_events = len(host.events)
                 for score in scores:
-                    writer.reward_version(score["version"], None, config.reward.schedule, step)
+                    writer.reward_version(score["version"], host.schedules.get(score["version"]), host.schedule_file, step)
                 t2 = time.time()
 
                 # 3. Advantages within each group; reward failures are left out.
@@ -307,6 +317,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 lengths = [len(t) for t in tokens]
                 metrics = {
                     "step": step, "elapsed_s": round(time.time() - started, 3), "learning_rate": lr,
+                    "time": {"step": step, "progress": progress, "epoch": epoch},  # the training time the rewards were scored at
                     "reward": {"mean": sum(totals) / max(1, len(totals)), "min": min(totals, default=0.0), "max": max(totals, default=0.0)},
                     "components": component_stats,
                     "format_pass_rate": sum(1 for s in ok if s["components"].get("format", {}).get("raw", 0) > 0) / max(1, len(scores)),
@@ -349,7 +360,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     writer.checkpoint(step, path)
                     emit("checkpoint", step=step, path=str(path))
                 control.serve_samples(sample_now)
-                control.wait_while_paused(lambda: (writer.set_status("paused"), emit("paused", step=step)), sample_now)
+                control.serve_rewards(apply_reward)
+                control.wait_while_paused(lambda: (writer.set_status("paused"), emit("paused", step=step)), sample_now, apply_reward)
                 if control.stop_requested:
                     writer.finish("stopped", {"step": step})
                     emit("stopped", step=step)

@@ -12,7 +12,7 @@ export interface CompiledSchedule {
   file: string;
   /** The bundle, with an inline source map back to the schedule's TypeScript. */
   code: string;
-  /** 12 hex digits over every source file in the bundle. */
+  /** 12 hex digits over every source file in the bundle (the schedule's own file by content, not name). */
   version: string;
   /** The schedule's own source text. */
   source: string;
@@ -65,7 +65,9 @@ export async function compileSchedule(file: string): Promise<CompiledSchedule> {
   const inputs = Object.keys(result.metafile.inputs).sort();
   for (const input of inputs) {
     const inputPath = path.resolve(path.dirname(absolute), input);
-    hash.update(input).update("\u0000").update(inputPath === absolute ? source : await readFile(inputPath, "utf8").catch(() => "")).update("\u0000");
+    // The schedule file itself by role, not by name: a stored version written back out under another name
+    // (rollback, replay) keeps its version.
+    hash.update(inputPath === absolute ? "<schedule>" : input).update("\u0000").update(inputPath === absolute ? source : await readFile(inputPath, "utf8").catch(() => "")).update("\u0000");
   }
   return { file: absolute, code: output.text, version: hash.digest("hex").slice(0, 12), source };
 }

@@ -1,8 +1,8 @@
 // The reward host: a process that scores batches for the engine and the extension, speaking JSON Lines
 // on stdin/stdout (docs/reward-host-protocol.md). It watches the schedule file and hot-reloads it:
-// a new version is compiled, checked on recently scored samples, and switched in before the next
-// request; a version that fails to compile or fails the check is rejected and the last good one keeps
-// serving.
+// a new version is compiled, put through the contract check (host/contract.ts) on recently scored
+// samples, and switched in before the next request; a version that fails to compile or fails the check
+// is rejected and the last good one keeps serving.
 //
 // Request lines go to the workers as text and score replies come back as text: parsing and writing
 // JSON there is cheaper than passing objects between threads. With several workers, each reads the
@@ -19,6 +19,7 @@ import { parsePyJson, type PyValue } from "../pyjson";
 import { readTime } from "../samples";
 import { stringifyLine } from "../wire";
 import { CompileError } from "./compile";
+import { checkContract, describeProblems } from "./contract";
 import type { ControlRequest } from "./messages";
 import { LoadError, ScheduleRunner, type RunnerLimits, type ScheduleSource } from "./runner";
 
@@ -33,7 +34,7 @@ export interface HostOptions {
   output?: Writable;
 }
 
-export const METHODS = ["score", "version", "reload", "weights", "shutdown"] as const;
+export const METHODS = ["score", "version", "reload", "load", "weights", "shutdown"] as const;
 
 function describeLoadError(err: unknown): { message: string; errors?: unknown[] } {
   if (err instanceof CompileError) return { message: `the schedule does not compile:\n${err.message}`, errors: err.errors };
@@ -48,17 +49,19 @@ export async function runHost(options: HostOptions): Promise<number> {
   const send = (message: unknown) => output.write(stringifyLine(message) + "\n");
 
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
+  // What the host scores with; `load` (push and rollback from the extension) replaces it.
+  let source: ScheduleSource = options.source;
   // All workers of the pool run the same version; `runner` is the first, which answers everything but scores.
   let pool: ScheduleRunner[] = [];
   let runner: ScheduleRunner | null = null;
   let loadError: { message: string; errors?: unknown[] } | null = null;
   try {
-    pool = await ScheduleRunner.startMany(options.source, options.limits ?? {}, workers);
+    pool = await ScheduleRunner.startMany(source, options.limits ?? {}, workers);
     runner = pool[0] as ScheduleRunner;
   } catch (err) {
     loadError = describeLoadError(err);
     send({ event: "load_failed", error: loadError });
-    if (!(options.watch && options.source.kind === "file")) return 1;
+    if (!(options.watch && source.kind === "file")) return 1;
   }
   if (runner) send({ event: "ready", version: runner.version, schedule: runner.info, workers });
 
@@ -70,10 +73,10 @@ export async function runHost(options: HostOptions): Promise<number> {
     return next;
   };
 
-  async function reload(reason: string): Promise<{ accepted: boolean; version: string | null; error?: unknown; unchanged?: boolean }> {
+  async function reload(reason: string, from: ScheduleSource = source): Promise<{ accepted: boolean; version: string | null; error?: unknown; unchanged?: boolean }> {
     let candidates: ScheduleRunner[];
     try {
-      candidates = await ScheduleRunner.startMany(options.source, options.limits ?? {}, workers);
+      candidates = await ScheduleRunner.startMany(from, options.limits ?? {}, workers);
     } catch (err) {
       const error = describeLoadError(err);
       send({ event: "reload_rejected", reason, error, version_kept: runner?.version ?? null });
@@ -83,20 +86,18 @@ export async function runHost(options: HostOptions): Promise<number> {
     const discard = () => Promise.all(candidates.map((c) => c.close()));
     if (runner && candidate.version === runner.version) {
       await discard();
+      source = from;
       return { accepted: true, version: runner.version, unchanged: true };
     }
     // Each worker remembers samples from its own share of recent batches.
     const shares = await Promise.all(pool.map((r) => r.recent()));
     const recent = { samples: shares.flatMap((share) => share.samples), time: shares.find((share) => share.samples.length > 0)?.time ?? trainingTime() };
     if (recent.samples.length > 0) {
-      const { scores, violations } = await candidate.score(recent.samples, recent.time, { check: true });
-      const problems = [
-        ...scores.filter((s) => s.failure && s.failure.kind !== "bad_input").map((s) => `sample ${s.id ?? "?"}: ${s.failure?.message}`),
-        ...(violations ?? []).map((v) => v.message),
-      ];
-      if (problems.length > 0) {
+      const report = await checkContract(candidate, [recent]);
+      if (!report.ok) {
         await discard();
-        const error = { message: `version ${candidate.version} failed its check on ${recent.samples.length} recent samples:\n${problems.slice(0, 10).join("\n")}`, problems };
+        const problems = describeProblems(report, 50);
+        const error = { message: `version ${candidate.version} failed its check on ${recent.samples.length} recent samples:\n${problems.slice(0, 10).join("\n")}`, problems, report };
         send({ event: "reload_rejected", reason, error, version_kept: runner?.version ?? null });
         return { accepted: false, version: runner?.version ?? null, error };
       }
@@ -105,23 +106,28 @@ export async function runHost(options: HostOptions): Promise<number> {
     const old = pool;
     pool = candidates;
     runner = candidate;
+    source = from;
     loadError = null;
     await Promise.all(old.map((r) => r.close()));
-    send({ event: "reloaded", reason, version: candidate.version, previous, schedule: candidate.info });
+    send({ event: "reloaded", reason, version: candidate.version, previous, schedule: candidate.info, source });
     return { accepted: true, version: candidate.version };
   }
 
   let watcher: FSWatcher | null = null;
-  if (options.watch && options.source.kind === "file") {
-    const file = path.resolve(options.source.path);
+  /** Watches the current schedule file's folder (editors often save by writing a new file and renaming it). */
+  const watchSource = () => {
+    watcher?.close();
+    watcher = null;
+    if (!options.watch || source.kind !== "file") return;
+    const file = path.resolve(source.path);
     let timer: NodeJS.Timeout | null = null;
-    // Watch the folder: editors often save by writing a new file and renaming it over the old one.
     watcher = watch(path.dirname(file), (_event, name) => {
       if (name !== null && name !== path.basename(file)) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => void enqueue(() => reload("file changed")), 100);
     });
-  }
+  };
+  watchSource();
 
   /** Handles a request that is not a score request. Returns false for shutdown. */
   async function control(request: ControlRequest, lineNumber: number): Promise<boolean> {
@@ -130,12 +136,25 @@ export async function runHost(options: HostOptions): Promise<number> {
     const fail = (code: string, message: string) => send({ id, error: { code, message: `request line ${lineNumber}: ${message}` } });
     switch (method) {
       case "version":
-        if (runner) reply({ version: runner.version, schedule: runner.info, source: options.source });
+        if (runner) reply({ version: runner.version, schedule: runner.info, source });
         else fail("no_schedule", `no schedule is loaded: ${loadError?.message ?? "unknown error"}`);
         return true;
       case "reload":
         reply(await reload("requested"));
         return true;
+      case "load": {
+        // Switch to another schedule file or preset (push, rollback): checked like any reload.
+        const schedule = params.schedule;
+        const preset = params.preset;
+        let next: ScheduleSource;
+        if (typeof schedule === "string" && schedule) next = { kind: "file", path: path.resolve(schedule) };
+        else if (typeof preset === "string" && preset) next = { kind: "preset", name: preset, options: (params.options ?? {}) as { [key: string]: unknown } };
+        else return fail("bad_request", "load needs params.schedule (a schedule file) or params.preset"), true;
+        const result = await reload("loaded", next);
+        if (result.accepted) watchSource();
+        reply({ ...result, source });
+        return true;
+      }
       case "weights": {
         const times = params.times;
         if (!Array.isArray(times)) return fail("bad_request", "params.times must be a list of {step, progress, epoch}"), true;
@@ -214,7 +233,7 @@ export async function runHost(options: HostOptions): Promise<number> {
     lines.on("close", resolve);
   });
   await queue;
-  watcher?.close();
+  (watcher as FSWatcher | null)?.close();
   await Promise.all(pool.map((r) => r.close()));
   return 0;
 }

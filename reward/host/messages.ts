@@ -1,6 +1,7 @@
 // Messages between the reward host's thread and the worker that runs the schedule.
 
 import type { TrainingTime } from "../api";
+import type { SourceLocation } from "../attribution";
 import type { RewardFailure, RewardScore } from "../score";
 
 export interface ComponentInfo {
@@ -8,6 +9,8 @@ export interface ComponentInfo {
   description: string;
   timedWeight: boolean;
   timedRange: boolean;
+  /** Where its score function is in the schedule's source (schedule files only). */
+  at?: SourceLocation;
 }
 
 export interface RangeViolation {
@@ -57,7 +60,8 @@ export interface ControlRequest {
 export type FromWorker =
   | { type: "loaded"; ok: true; name: string; description: string; components: ComponentInfo[]; options: { [key: string]: unknown } }
   | { type: "loaded"; ok: false; error: string; stack: string }
-  | { type: "scored"; batch: number; scores: RewardScore[]; violations?: RangeViolation[]; error?: string }
+  // With `check`: each sample's scoring time in milliseconds, for the contract check's latency.
+  | { type: "scored"; batch: number; scores: RewardScore[]; violations?: RangeViolation[]; latencies?: number[]; error?: string }
   | { type: "reply"; batch: number; text: string; parts?: ReplyParts }
   | { type: "control"; batch: number; request: ControlRequest }
   | { type: "recent"; samples: unknown[]; time: TrainingTime }

@@ -134,10 +134,10 @@ export class ScheduleRunner {
   }
 
   /** Scores a batch. Each sample gets a score or a reward failure; this only rejects when the runner is closed. */
-  async score(samples: unknown[], time: TrainingTime, options: { check?: boolean } = {}): Promise<{ scores: RewardScore[]; violations?: RangeViolation[] }> {
+  async score(samples: unknown[], time: TrainingTime, options: { check?: boolean } = {}): Promise<{ scores: RewardScore[]; violations?: RangeViolation[]; latencies?: number[] }> {
     const done = await this.withRecovery(samples.length, (batch, settled, rest) => ({ type: "score", batch, samples, time, version: this.version, settled, ...(rest ? { rest } : {}), check: options.check ?? false }));
     if (done.type !== "scored") throw new Error(`unexpected reply from the reward worker: ${done.type}`);
-    return done.violations ? { scores: done.scores, violations: done.violations } : { scores: done.scores };
+    return { scores: done.scores, ...(done.violations ? { violations: done.violations } : {}), ...(done.latencies ? { latencies: done.latencies } : {}) };
   }
 
   /**

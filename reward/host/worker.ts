@@ -10,7 +10,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import * as publicApi from "../index";
 import { at, isSchedule, trainingTime, type AnySchedule, type TrainingTime } from "../api";
 import { makePreset } from "../presets";
-import { scoreSample, failedScore, type RewardFailure, type RewardScore } from "../score";
+import { scoreSample, failedScore, type Locate, type RewardFailure, type RewardScore } from "../score";
+import { ScheduleLocator } from "../attribution";
 import { readTime, toRewardSample } from "../samples";
 import { parsePyJson, type PyValue } from "../pyjson";
 import { stringifyLine } from "../wire";
@@ -18,6 +19,7 @@ import type { ToWorker, FromWorker, ComponentInfo, RangeViolation, Settled } fro
 
 const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
 let schedule: AnySchedule | null = null;
+let locate: Locate | undefined;
 
 process.setSourceMapsEnabled(true);
 
@@ -37,15 +39,27 @@ function loadBundle(code: string, filename: string): unknown {
   return mod.exports;
 }
 
-function describe(s: AnySchedule): ComponentInfo[] {
-  return Object.entries(s.components).map(([name, c]) => ({ name, description: c.description ?? "", timedWeight: typeof c.weight === "function", timedRange: typeof c.range === "function" }));
+function describe(s: AnySchedule, locator: ScheduleLocator | null): ComponentInfo[] {
+  let from = 0;
+  return Object.entries(s.components).map(([name, c]) => {
+    const info: ComponentInfo = { name, description: c.description ?? "", timedWeight: typeof c.weight === "function", timedRange: typeof c.range === "function" };
+    // Components usually appear in source order: search on from the last one, so twins are told apart.
+    const site = locator?.functionSite(c.score, from);
+    if (site) {
+      info.at = site.location;
+      from = site.offset + 1;
+    }
+    return info;
+  });
 }
 
 function load(message: Extract<ToWorker, { type: "load" }>): void {
   try {
     let loaded: unknown;
+    let locator: ScheduleLocator | null = null;
     if (message.preset) loaded = makePreset(message.preset.name, message.preset.options);
     else {
+      locator = new ScheduleLocator(message.filename ?? "schedule.cjs", message.code ?? "");
       const exports = loadBundle(message.code ?? "", message.filename ?? "schedule.cjs") as { default?: unknown };
       loaded = exports.default ?? exports;
       if (!isSchedule(loaded)) {
@@ -53,7 +67,9 @@ function load(message: Extract<ToWorker, { type: "load" }>): void {
       }
     }
     schedule = loaded as AnySchedule;
-    post({ type: "loaded", ok: true, name: schedule.name, description: schedule.description ?? "", components: describe(schedule), options: schedule.options ?? {} });
+    const found = locator;
+    locate = found ? (result) => found.ruleSite(result) : undefined;
+    post({ type: "loaded", ok: true, name: schedule.name, description: schedule.description ?? "", components: describe(schedule, locator), options: schedule.options ?? {} });
   } catch (err) {
     const e = err as Error;
     post({ type: "loaded", ok: false, error: e?.message ?? String(err), stack: e?.stack ?? "" });
@@ -82,7 +98,7 @@ function rangeViolations(s: AnySchedule, scores: RewardScore[], t: TrainingTime)
 }
 
 /** Scores samples in order, writing the running index to shared memory; settled samples keep their failure. */
-function scoreSamples(s: AnySchedule, samples: unknown[], time: TrainingTime, version: string, settled: Settled, rest?: RewardFailure, from = 0, to = samples.length): RewardScore[] {
+function scoreSamples(s: AnySchedule, samples: unknown[], time: TrainingTime, version: string, settled: Settled, rest?: RewardFailure, from = 0, to = samples.length, latencies?: number[]): RewardScore[] {
   const known = new Map(settled);
   const scores: RewardScore[] = new Array(to - from);
   for (let i = from; i < to; i++) {
@@ -95,7 +111,9 @@ function scoreSamples(s: AnySchedule, samples: unknown[], time: TrainingTime, ve
       continue;
     }
     const sample = toRewardSample(samples[i] as PyValue);
-    scores[i - from] = typeof sample === "string" ? failedScore(id, version, { kind: "bad_input", message: `sample ${i + 1}: ${sample}` }) : scoreSample(s, sample, time, version);
+    const started = latencies ? performance.now() : 0;
+    scores[i - from] = typeof sample === "string" ? failedScore(id, version, { kind: "bad_input", message: `sample ${i + 1}: ${sample}` }) : scoreSample(s, sample, time, version, locate);
+    if (latencies) latencies.push(performance.now() - started);
   }
   Atomics.store(progress, 0, -1);
   return scores;
@@ -104,9 +122,10 @@ function scoreSamples(s: AnySchedule, samples: unknown[], time: TrainingTime, ve
 function score(message: Extract<ToWorker, { type: "score" }>): void {
   const s = schedule;
   if (!s) return post({ type: "scored", batch: message.batch, scores: [], error: "no schedule is loaded" });
-  const scores = scoreSamples(s, message.samples, message.time, message.version, message.settled, message.rest);
+  const latencies = message.check ? [] : undefined;
+  const scores = scoreSamples(s, message.samples, message.time, message.version, message.settled, message.rest, 0, message.samples.length, latencies);
   const violations = message.check ? rangeViolations(s, scores, message.time) : undefined;
-  post({ type: "scored", batch: message.batch, scores, ...(violations ? { violations } : {}) });
+  post({ type: "scored", batch: message.batch, scores, ...(violations ? { violations, latencies } : {}) });
 }
 
 // What a new version is checked on before the host switches to it: a spread of recently scored samples.
