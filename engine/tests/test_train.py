@@ -228,6 +228,54 @@ def test_the_control_socket_pauses_samples_checkpoints_and_stops(tmp_path, base)
     assert process.wait(timeout=60) == 0
 
 
+def test_push_and_rollback_switch_the_reward_of_a_live_run(tmp_path, base):
+    """The control socket's reward command: a pushed schedule scores from the next step (checked first), a
+    failing one is refused and the current one goes on, and rolling back to the preset restores its version."""
+    import socket
+
+    _, process, events = _engine(tmp_path, base)
+    first = _until(events, "step")
+    run = tmp_path / "run"
+    preset_version = json.loads((run / "run.json").read_text())["reward_versions"][0]
+    schedule = tmp_path / "constant.ts"
+    schedule.write_text('import { defineSchedule, rule } from "rollout-studio";\n'
+                        'export default defineSchedule({ name: "constant", components: {\n'
+                        '  one: { range: [0, 1], score: () => rule(1, "always one") },\n} });\n')
+    broken = tmp_path / "throws.ts"
+    broken.write_text('import { defineSchedule } from "rollout-studio";\n'
+                      'export default defineSchedule({ name: "throws", components: { bad: { score: () => { throw new Error("nope"); } } } });\n')
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(str(run / "control.sock"))
+    stream = client.makefile("rw")
+
+    def send(message):
+        stream.write(json.dumps(message) + "\n")
+        stream.flush()
+        return json.loads(stream.readline())
+
+    assert send({"command": "reward", "schedule": str(tmp_path / "missing.ts")})["error"].endswith("is not a file")
+    pushed = send({"command": "reward", "schedule": str(schedule)})
+    assert pushed["ok"] and pushed["accepted"] and pushed["version"] != preset_version
+    refused = send({"command": "reward", "schedule": str(broken)})
+    assert refused["ok"] and not refused["accepted"] and "nope" in refused["error"] and refused["version"] == pushed["version"]
+    reloaded = _until(events, "reward_reloaded")
+    assert reloaded["version"] == pushed["version"] and reloaded["step"] > first["step"]
+    step = _until(events, "step")["step"]
+    records = [json.loads(line) for line in (run / "rollouts" / f"step-{step:06d}.jsonl").read_text().splitlines()]
+    assert {r["reward_version"] for r in records} == {pushed["version"]}
+    # Attribution: the rule() call's line in the pushed file, and the component's score function in the version record.
+    assert records[0]["components"]["one"]["at"] == {"line": 3, "column": 38}
+    stored = json.loads((run / "rewards" / f"{pushed['version']}.json").read_text())
+    assert stored["source_file"] == str(schedule) and stored["schedule"]["components"][0]["at"]["line"] == 3
+    back = send({"command": "reward", "preset": "tool-zero", "options": {}})
+    assert back["accepted"] and back["version"] == preset_version
+    assert send({"command": "stop"})["ok"]
+    _until(events, "stopped")
+    assert process.wait(timeout=60) == 0
+    steps = json.loads((run / "run.json").read_text())["reward_version_steps"]
+    assert list(steps) == [preset_version, pushed["version"]]
+
+
 def test_a_reward_host_that_keeps_dying_pauses_the_run_and_loses_nothing(tmp_path, base, capsys):
     from pathlib import Path
 

@@ -193,6 +193,11 @@ describe("reward host process", () => {
     const throwing = await host.next((m) => m.event === "reload_rejected");
     assert.match((throwing.error as { message: string }).message, /cannot score this one/);
 
+    // A version whose reward changes between two runs on the same samples is rejected: it is not a function of the sample.
+    writeFileSync(file, 'import { defineSchedule } from "rollout-studio";\nexport default defineSchedule({ name: "coin", components: { coin: { score: () => Math.random() } } });\n');
+    const random = await host.next((m) => m.event === "reload_rejected");
+    assert.match((random.error as { message: string }).message, /two runs differ/);
+
     const version = await host.request(4, "version");
     assert.equal((version.result as { version: string }).version, reloaded.version);
     assert.equal(await host.close(), 0);
