@@ -3,7 +3,7 @@
 
 import type { RewardSample, TrainingTime } from "./api";
 import type { ToolSchema } from "./match";
-import { isPyFloatObject, type PyValue } from "./pyjson";
+import { isPyFloatObject, pyDumps, type PyValue } from "./pyjson";
 
 export interface WireSample {
   id?: unknown;
@@ -52,3 +52,28 @@ export function readTime(fields: { step?: unknown; progress?: unknown; epoch?: u
   }
   return t;
 }
+
+/** What a stored trajectory record holds that its reward read (docs/run-directory.md). */
+export interface StoredSampleFields {
+  completion: string;
+  ground_truth: { name: string; arguments: Record<string, unknown> }[];
+  prompt?: { tools?: unknown[] };
+}
+
+/**
+ * The ground truth as the engine sent it to the reward: ToolRL's tagged target string for the toolrl
+ * template, else the call list as Python's json.dumps writes it. (Floats written as 1.0 come back from
+ * JSON as 1, so such a value is sent as 1 here: the one way a replay can differ from the run.)
+ */
+export function storedGroundTruth(record: StoredSampleFields, template: string | undefined): string {
+  if (template !== "toolrl") return pyDumps(record.ground_truth as PyValue);
+  if (!record.ground_truth.length) return "<think>placeholder</think>\n<response>No tool fits this request.</response>";
+  const lines = record.ground_truth.map((c) => pyDumps({ name: c.name, parameters: c.arguments } as PyValue)).join("\n");
+  return `<think>placeholder</think>\n<tool_call>\n${lines}\n</tool_call>`;
+}
+
+/** A stored record as the wire sample the engine scored. */
+export function storedSample(record: StoredSampleFields, template: string | undefined, id: string): WireSample {
+  return { id, completion: record.completion, ground_truth: storedGroundTruth(record, template), tools: record.prompt?.tools ?? [] };
+}
+

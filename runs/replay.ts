@@ -4,13 +4,15 @@
 // Runs where user code may run (its own process: `rollout-studio replay`), never in VS Code's host.
 
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 import type { TrainingTime } from "../reward/api";
+import type { CompactScores } from "../reward/host/messages";
 import { ScheduleRunner, type ScheduleSource } from "../reward/host/runner";
-import type { RewardScore } from "../reward/score";
-import type { RunInfo, TrajectoryRecord } from "./records";
-import { readStoredSteps, sourceFor, wireSample, type VersionSpec } from "./stored";
+import type { RunInfo } from "./records";
+import { readJsonl, readRollouts, RunDirError, stepFiles } from "./runDir";
+import { sourceFor, stepTimes, type VersionSpec } from "./stored";
 
 /** One sample's two scores. */
 export interface ReplayedSample {
@@ -75,6 +77,7 @@ export interface ReplayReport {
   histogram: Histogram;
   /** The largest changes, by |delta| (failures first). */
   top: ReplayedSample[];
+  /** read: the stored scores; score: waiting for the workers (what comparing did not hide); total: all of it. */
   seconds: { read: number; score: number; total: number };
 }
 
@@ -126,16 +129,80 @@ function histogram(before: number[], after: number[], bins = 20): Histogram {
   return { edges, before: count(before), after: count(after) };
 }
 
-/** The stored score of a record, in the shape of a fresh one. */
-function storedScore(record: TrajectoryRecord): Pick<RewardScore, "total" | "components" | "version"> & { failure: { message: string } | null } {
-  return { total: record.reward, components: record.components, version: record.reward_version, failure: record.failure };
+/** A stored step as replay needs it: where its records are, their groups, and the scores they got. */
+interface StepRows {
+  step: number;
+  time: TrainingTime;
+  file: string;
+  count: number;
+  groups: Int32Array;
+  samples: Int32Array;
+  stored: CompactScores;
+  versions: string[];
 }
 
-type Scorer = { label: string; score(step: number, time: TrainingTime, records: TrajectoryRecord[]): Promise<ReturnType<typeof storedScore>[]>; close(): Promise<void>; versions: Set<string> };
+interface IndexEntry {
+  group: number;
+  sample: number;
+  reward: number | null;
+  components: Record<string, number>;
+  failure: string | null;
+  reward_version: string;
+}
 
-const CHUNK = 4096;
+/** The stored scores of a step, from its compact index (docs/run-directory.md), else from its records. */
+function readStep(runDir: string, step: number, file: string, time: TrainingTime): StepRows {
+  let entries: IndexEntry[];
+  const index = path.join(runDir, "index", path.basename(file));
+  if (fs.existsSync(index)) {
+    entries = readJsonl<IndexEntry>(index, () => null).rows;
+  } else {
+    entries = readRollouts(file).rows.map((r) => ({
+      group: r.group,
+      sample: r.sample,
+      reward: r.reward,
+      components: Object.fromEntries(Object.entries(r.components ?? {}).map(([name, c]) => [name, c.value])),
+      failure: r.failure?.message ?? null,
+      reward_version: r.reward_version,
+    }));
+  }
+  const n = entries.length;
+  const stored: CompactScores = { totals: new Float64Array(n), failures: new Array<string | null>(n).fill(null), components: {} };
+  const groups = new Int32Array(n);
+  const samples = new Int32Array(n);
+  const versions = new Set<string>();
+  entries.forEach((e, i) => {
+    groups[i] = e.group;
+    samples[i] = e.sample;
+    stored.totals[i] = e.reward ?? NaN;
+    if (e.reward === null) stored.failures[i] = e.failure ?? "reward failure";
+    versions.add(e.reward_version);
+    for (const [name, value] of Object.entries(e.components ?? {})) (stored.components[name] ??= new Float64Array(n).fill(NaN))[i] = value;
+  });
+  return { step, time, file, count: n, groups, samples, stored, versions: [...versions] };
+}
 
-async function scorer(runDir: string, info: RunInfo, spec: VersionSpec, options: ReplayOptions): Promise<Scorer> {
+interface Scorer {
+  label: string;
+  versions: Set<string>;
+  score(rows: StepRows): Promise<CompactScores>;
+  close(): Promise<void>;
+}
+
+/** Joins the column blocks of consecutive shards. */
+function concatScores(parts: CompactScores[], n: number): CompactScores {
+  const out: CompactScores = { totals: new Float64Array(n), failures: [], components: {} };
+  let at = 0;
+  for (const part of parts) {
+    out.totals.set(part.totals, at);
+    out.failures.push(...part.failures);
+    for (const [name, column] of Object.entries(part.components)) (out.components[name] ??= new Float64Array(n).fill(NaN)).set(column, at);
+    at += part.totals.length;
+  }
+  return out;
+}
+
+async function scorer(runDir: string, info: RunInfo, spec: VersionSpec, options: ReplayOptions, workers: number): Promise<Scorer> {
   const template = info.config.data?.template;
   const source: ScheduleSource | null = sourceFor(runDir, info, spec);
   const versions = new Set<string>();
@@ -143,41 +210,46 @@ async function scorer(runDir: string, info: RunInfo, spec: VersionSpec, options:
     return {
       label: "stored scores",
       versions,
-      score: async (_step, _time, records) => records.map((r) => (versions.add(r.reward_version), storedScore(r))),
+      score: async (rows) => (rows.versions.forEach((v) => versions.add(v)), rows.stored),
       close: async () => undefined,
     };
   }
-  const runner = await ScheduleRunner.start(source, options.batchTimeoutMs ? { batchTimeoutMs: options.batchTimeoutMs } : {});
-  versions.add(runner.version);
+  const pool = await ScheduleRunner.startMany(source, options.batchTimeoutMs ? { batchTimeoutMs: options.batchTimeoutMs } : {}, workers);
+  versions.add((pool[0] as ScheduleRunner).version);
   const label = source.kind === "preset" ? `preset ${source.name}` : spec.kind === "version" ? `stored version ${spec.version}` : path.basename(source.path);
   // A stored version written beside its original file (it imports neighbours) is removed afterwards.
   const temporary = spec.kind === "version" && source.kind === "file" && path.basename(source.path).startsWith(".") ? source.path : null;
   return {
     label,
     versions,
-    score: async (step, time, records) => {
-      const out: ReturnType<typeof storedScore>[] = [];
-      for (let i = 0; i < records.length; i += CHUNK) {
-        const chunk = records.slice(i, i + CHUNK).map((r, k) => wireSample(r, template, `${step}/${i + k}`));
-        const { scores } = await runner.score(chunk, time);
-        for (const s of scores) out.push({ total: s.total, components: s.components, version: s.version, failure: s.failure });
-      }
-      return out;
+    // Each worker reads the step's file and scores a contiguous share of it.
+    score: async (rows) => {
+      const bounds = pool.map((_, k) => [Math.floor((k * rows.count) / pool.length), Math.floor(((k + 1) * rows.count) / pool.length)] as const);
+      const parts = await Promise.all(pool.map((runner, k) => runner.scoreRecords(rows.file, template, (bounds[k] as readonly [number, number])[0], (bounds[k] as readonly [number, number])[1], rows.time)));
+      return concatScores(parts, rows.count);
     },
     close: async () => {
-      await runner.close();
+      await Promise.all(pool.map((r) => r.close()));
       if (temporary) fs.rmSync(temporary, { force: true });
     },
   };
 }
 
+const total = (scores: CompactScores, i: number): number | null => {
+  const t = scores.totals[i] as number;
+  return Number.isNaN(t) ? null : t;
+};
+
 export async function replay(runDir: string, info: RunInfo, options: ReplayOptions): Promise<ReplayReport> {
   const started = performance.now();
-  const stored = readStoredSteps(runDir, info, options.steps);
-  const readDone = performance.now();
+  const files = new Map(stepFiles(runDir).map((f) => [f.step, f.file]));
+  const timeOf = stepTimes(runDir, info);
   const groupSize = Number((info.config.grpo as { num_generations?: number } | undefined)?.num_generations ?? 1) || 1;
   const scale = (info.config.grpo as { scale_rewards?: boolean } | undefined)?.scale_rewards !== false;
-  const [before, after] = await Promise.all([scorer(runDir, info, options.before, options), scorer(runDir, info, options.after, options)]);
+  const rescored = [options.before, options.after].filter((v) => v.kind !== "stored").length;
+  // The cores go to the versions being scored; the main thread only compares.
+  const workers = Math.max(1, Math.floor(Math.min(os.availableParallelism(), 8) / Math.max(1, rescored)));
+  const [before, after] = await Promise.all([scorer(runDir, info, options.before, options, workers), scorer(runDir, info, options.after, options, workers)]);
   const out = options.samplesOut ? fs.openSync(options.samplesOut, "w") : null;
   const totalsBefore: number[] = [];
   const totalsAfter: number[] = [];
@@ -194,18 +266,36 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
   let failuresBefore = 0;
   let failuresAfter = 0;
   let scoreTime = 0;
+  let readTime = 0;
   try {
-    for (const { step, time, records } of stored) {
+    // The workers score the next step while this thread compares the last one.
+    const start = (step: number) => {
+      const file = files.get(step);
+      if (!file) throw new RunDirError(`step ${step} has no rollout file in ${runDir}`);
       const t0 = performance.now();
-      const [a, b] = await Promise.all([before.score(step, time, records), after.score(step, time, records)]);
-      scoreTime += performance.now() - t0;
+      const rows = readStep(runDir, step, file, timeOf(step));
+      readTime += performance.now() - t0;
+      const scored = Promise.all([before.score(rows), after.score(rows)]);
+      scored.catch(() => undefined); // awaited below; a failure while the previous step is compared is not unhandled
+      return { rows, scored };
+    };
+    let next = options.steps.length ? start(options.steps[0] as number) : null;
+    for (let s = 0; s < options.steps.length; s++) {
+      const step = options.steps[s] as number;
+      const { rows, scored } = next as NonNullable<typeof next>;
+      const t1 = performance.now();
+      const [a, b] = await scored;
+      scoreTime += performance.now() - t1;
+      next = s + 1 < options.steps.length ? start(options.steps[s + 1] as number) : null;
+      const names = [...new Set([...Object.keys(a.components), ...Object.keys(b.components)])];
+      for (const name of names) if (!components.has(name)) components.set(name, { sumBefore: 0, nBefore: 0, sumAfter: 0, nAfter: 0, changed: 0 });
       // Groups are consecutive runs of records with the same group number (the engine writes them in order).
-      for (let start = 0; start < records.length; ) {
+      for (let start = 0; start < rows.count; ) {
         let end = start;
-        const g = (records[start] as TrajectoryRecord).group;
-        while (end < records.length && (records[end] as TrajectoryRecord).group === g) end++;
-        const rb = a.slice(start, end).map((s) => s.total);
-        const ra = b.slice(start, end).map((s) => s.total);
+        while (end < rows.count && rows.groups[end] === rows.groups[start]) end++;
+        const rb: (number | null)[] = [];
+        const ra: (number | null)[] = [];
+        for (let i = start; i < end; i++) rb.push(total(a, i)), ra.push(total(b, i));
         const advBefore = groupSize > 1 ? groupAdvantages(rb, scale) : rb.map(() => 0);
         const advAfter = groupSize > 1 ? groupAdvantages(ra, scale) : ra.map(() => 0);
         groups.total++;
@@ -216,19 +306,19 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
         if (zb && !za) groups.gainVariance++;
         if (!zb && za) groups.loseVariance++;
         for (let i = start; i < end; i++) {
-          const record = records[i] as TrajectoryRecord;
-          const sb = a[i] as ReturnType<typeof storedScore>;
-          const sa = b[i] as ReturnType<typeof storedScore>;
           const k = i - start;
+          const tb = rb[k] as number | null;
+          const ta = ra[k] as number | null;
           samples++;
-          if (sb.total === null) failuresBefore++;
-          else totalsBefore.push(sb.total);
-          if (sa.total === null) {
+          if (tb === null) failuresBefore++;
+          else totalsBefore.push(tb);
+          if (ta === null) {
             failuresAfter++;
-            if (sb.total !== null) newFailures.set(sa.failure?.message ?? "failed", (newFailures.get(sa.failure?.message ?? "failed") ?? 0) + 1);
-          } else totalsAfter.push(sa.total);
-          const delta = sb.total !== null && sa.total !== null ? sa.total - sb.total : null;
-          const differs = (sb.total === null) !== (sa.total === null) || (delta !== null && Math.abs(delta) > 1e-12);
+            const message = b.failures[i] ?? "reward failure";
+            if (tb !== null) newFailures.set(message, (newFailures.get(message) ?? 0) + 1);
+          } else totalsAfter.push(ta);
+          const delta = tb !== null && ta !== null ? ta - tb : null;
+          const differs = (tb === null) !== (ta === null) || (delta !== null && Math.abs(delta) > 1e-12);
           if (differs) changed++;
           if (delta !== null && delta > 1e-12) increased++;
           if (delta !== null && delta < -1e-12) decreased++;
@@ -236,21 +326,24 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
           const aa = advAfter[k] as number;
           absAdvantage += Math.abs(aa - ab);
           if (Math.sign(ab) !== Math.sign(aa) && ab !== 0 && aa !== 0) groups.signFlips++;
-          const names = new Set([...Object.keys(sb.components ?? {}), ...Object.keys(sa.components ?? {})]);
           const pairs: Record<string, [number | null, number | null]> = {};
           for (const name of names) {
-            const vb = sb.components?.[name]?.value ?? null;
-            const va = sa.components?.[name]?.value ?? null;
+            const xb = a.components[name]?.[i];
+            const xa = b.components[name]?.[i];
+            const vb = xb === undefined || Number.isNaN(xb) ? null : xb;
+            const va = xa === undefined || Number.isNaN(xa) ? null : xa;
             pairs[name] = [vb, va];
-            const c = components.get(name) ?? { sumBefore: 0, nBefore: 0, sumAfter: 0, nAfter: 0, changed: 0 };
+            const c = components.get(name) as { sumBefore: number; nBefore: number; sumAfter: number; nAfter: number; changed: number };
             if (vb !== null) (c.sumBefore += vb), c.nBefore++;
             if (va !== null) (c.sumAfter += va), c.nAfter++;
             if (vb !== va) c.changed++;
-            components.set(name, c);
           }
-          const row: ReplayedSample = { step, group: record.group, sample: record.sample, before: sb.total, after: sa.total, delta, components: pairs, advantageBefore: ab, advantageAfter: aa };
-          if (sb.failure) row.failureBefore = sb.failure.message;
-          if (sa.failure) row.failureAfter = sa.failure.message;
+          if (out === null && !differs) continue;
+          const row: ReplayedSample = { step, group: rows.groups[i] as number, sample: rows.samples[i] as number, before: tb, after: ta, delta, components: pairs, advantageBefore: ab, advantageAfter: aa };
+          const fb = a.failures[i];
+          const fa = b.failures[i];
+          if (fb) row.failureBefore = fb;
+          if (fa) row.failureAfter = fa;
           if (out !== null) fs.writeSync(out, JSON.stringify(row) + "\n");
           if (differs) keepTop(top, row, topSize);
         }
@@ -281,7 +374,7 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
     groups,
     histogram: histogram(totalsBefore, totalsAfter),
     top: top.sort(byChange),
-    seconds: { read: (readDone - started) / 1000, score: scoreTime / 1000, total: (performance.now() - started) / 1000 },
+    seconds: { read: readTime / 1000, score: scoreTime / 1000, total: (performance.now() - started) / 1000 },
   };
 }
 

@@ -8,14 +8,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+import { storedGroundTruth } from "../reward/samples";
 import type { TrajectoryRecord } from "./records";
 
-/** The ground truth as the template's reward reads it (as the engine sends it): ToolRL's target string, else the JSON list. */
+/** The ground truth as the template's reward reads it (as the engine sends it). */
 export function rewardGroundTruth(record: TrajectoryRecord, template: string | undefined): string {
-  if (template !== "toolrl") return JSON.stringify(record.ground_truth);
-  if (!record.ground_truth.length) return "<think>placeholder</think>\n<response>No tool fits this request.</response>";
-  const lines = record.ground_truth.map((c) => JSON.stringify({ name: c.name, parameters: c.arguments })).join("\n");
-  return `<think>placeholder</think>\n<tool_call>\n${lines}\n</tool_call>`;
+  return storedGroundTruth(record, template);
 }
 
 export interface Rescored {

@@ -7,12 +7,12 @@ import path from "node:path";
 import type { TrainingTime } from "../reward/api";
 import type { ScheduleSource } from "../reward/host/runner";
 import type { RunInfo, TrajectoryRecord } from "./records";
-import { rewardGroundTruth } from "./rescore";
+import { storedSample } from "../reward/samples";
 import { readMetrics, readRewardVersion, readRollouts, stepFiles, RunDirError } from "./runDir";
 
 /** The sample a record was scored from, as the reward host reads it. */
 export function wireSample(record: TrajectoryRecord, template: string | undefined, id: string): Record<string, unknown> {
-  return { id, completion: record.completion, ground_truth: rewardGroundTruth(record, template), tools: record.prompt?.tools ?? [] };
+  return storedSample(record, template, id) as Record<string, unknown>;
 }
 
 /** The training time of each stored step: from metrics.jsonl, or (older runs) from the step and max_steps. */

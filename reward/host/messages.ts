@@ -33,6 +33,8 @@ export type ToWorker =
   | { type: "score"; batch: number; samples: unknown[]; time: TrainingTime; version: string; settled: Settled; rest?: RewardFailure; check?: boolean }
   // A request line of the host protocol, parsed and answered in the worker so that no objects cross threads.
   | { type: "request"; batch: number; line: string; lineNumber: number; version: string; settled: Settled; rest?: RewardFailure; shard?: Shard }
+  // Replay: score lines [from, to) of a stored rollout file (the worker reads and parses them itself).
+  | { type: "records"; batch: number; file: string; template?: string; from: number; to: number; time: TrainingTime; version: string; settled: Settled; rest?: RewardFailure }
   | { type: "recent" }
   | { type: "weights"; times: TrainingTime[] };
 
@@ -63,6 +65,14 @@ export type FromWorker =
   // With `check`: each sample's scoring time in milliseconds, for the contract check's latency.
   | { type: "scored"; batch: number; scores: RewardScore[]; violations?: RangeViolation[]; latencies?: number[]; error?: string }
   | { type: "reply"; batch: number; text: string; parts?: ReplyParts }
+  | { type: "replayed"; batch: number; scores: CompactScores; error?: string }
   | { type: "control"; batch: number; request: ControlRequest }
   | { type: "recent"; samples: unknown[]; time: TrainingTime }
   | { type: "weights"; rows: { time: TrainingTime; weights: { [name: string]: number } }[] };
+
+/** Scores in columns, cheap to pass between threads: NaN marks a failure (total) or a missing component. */
+export interface CompactScores {
+  totals: Float64Array;
+  failures: (string | null)[];
+  components: { [name: string]: Float64Array };
+}

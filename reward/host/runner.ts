@@ -9,7 +9,7 @@ import type { TrainingTime } from "../api";
 import type { RewardFailure, RewardScore } from "../score";
 import { presetVersion } from "../version";
 import { compileSchedule, type CompiledSchedule } from "./compile";
-import type { ComponentInfo, ControlRequest, FromWorker, RangeViolation, ReplyParts, Settled, Shard, ToWorker } from "./messages";
+import type { CompactScores, ComponentInfo, ControlRequest, FromWorker, RangeViolation, ReplyParts, Settled, Shard, ToWorker } from "./messages";
 
 export type ScheduleSource = { kind: "preset"; name: string; options?: { [key: string]: unknown } } | { kind: "file"; path: string };
 
@@ -149,6 +149,14 @@ export class ScheduleRunner {
     if (done.type === "reply") return done.parts ? { reply: done.text, parts: done.parts } : { reply: done.text };
     if (done.type === "control") return { control: done.request };
     throw new Error(`unexpected reply from the reward worker: ${done.type}`);
+  }
+
+  /** Replay: scores lines [from, to) of a stored rollout file, read in the worker; the answer comes in columns. */
+  async scoreRecords(file: string, template: string | undefined, from: number, to: number, time: TrainingTime): Promise<CompactScores> {
+    const done = await this.withRecovery(to - from, (batch, settled, rest) => ({ type: "records", batch, file, ...(template ? { template } : {}), from, to, time, version: this.version, settled, ...(rest ? { rest } : {}) }));
+    if (done.type !== "replayed") throw new Error(`unexpected reply from the reward worker: ${done.type}`);
+    if (done.error) throw new Error(done.error);
+    return done.scores;
   }
 
   /** The samples a new version should be checked on, and the time they were scored at. */

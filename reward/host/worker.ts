@@ -12,10 +12,11 @@ import { at, isSchedule, trainingTime, type AnySchedule, type TrainingTime } fro
 import { makePreset } from "../presets";
 import { scoreSample, failedScore, type Locate, type RewardFailure, type RewardScore } from "../score";
 import { ScheduleLocator } from "../attribution";
-import { readTime, toRewardSample } from "../samples";
+import { readTime, storedSample, toRewardSample, type StoredSampleFields } from "../samples";
+import { readFileSync } from "node:fs";
 import { parsePyJson, type PyValue } from "../pyjson";
 import { stringifyLine } from "../wire";
-import type { ToWorker, FromWorker, ComponentInfo, RangeViolation, Settled } from "./messages";
+import type { ToWorker, FromWorker, ComponentInfo, CompactScores, RangeViolation, Settled } from "./messages";
 
 const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
 let schedule: AnySchedule | null = null;
@@ -177,6 +178,37 @@ function request(message: Extract<ToWorker, { type: "request" }>): void {
   post({ type: "reply", batch: message.batch, text: parts.head + parts.body + parts.tail, parts });
 }
 
+/** Replay: reads a stored rollout file's lines [from, to), scores them as the engine sent them, answers in columns. */
+function records(message: Extract<ToWorker, { type: "records" }>): void {
+  const s = schedule;
+  if (!s) return post({ type: "replayed", batch: message.batch, scores: { totals: new Float64Array(0), failures: [], components: {} }, error: "no schedule is loaded" });
+  let lines: string[];
+  try {
+    lines = readFileSync(message.file, "utf8").split("\n").filter((l) => l.trim() !== "").slice(message.from, message.to);
+  } catch (err) {
+    return post({ type: "replayed", batch: message.batch, scores: { totals: new Float64Array(0), failures: [], components: {} }, error: `cannot read ${message.file}: ${(err as Error).message}` });
+  }
+  const samples = lines.map((line, i) => {
+    try {
+      return storedSample(JSON.parse(line) as StoredSampleFields, message.template, String(message.from + i));
+    } catch (err) {
+      return { id: String(message.from + i), error: `line ${message.from + i + 1} of ${message.file}: ${(err as Error).message}` };
+    }
+  });
+  const scores = scoreSamples(s, samples, message.time, message.version, message.settled, message.rest);
+  const n = scores.length;
+  const out: CompactScores = { totals: new Float64Array(n), failures: new Array<string | null>(n).fill(null), components: {} };
+  scores.forEach((score, i) => {
+    out.totals[i] = score.total ?? NaN;
+    if (score.failure) out.failures[i] = score.failure.message;
+    for (const name in score.components) {
+      const column = (out.components[name] ??= new Float64Array(n).fill(NaN));
+      column[i] = (score.components[name] as { value: number }).value;
+    }
+  });
+  post({ type: "replayed", batch: message.batch, scores: out });
+}
+
 function weights(message: Extract<ToWorker, { type: "weights" }>): void {
   const s = schedule;
   if (!s) return post({ type: "weights", rows: [] });
@@ -196,6 +228,8 @@ parentPort?.on("message", (message: ToWorker) => {
       return score(message);
     case "request":
       return request(message);
+    case "records":
+      return records(message);
     case "recent":
       return post({ type: "recent", samples: recent, time: recentTime });
     case "weights":
