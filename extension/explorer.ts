@@ -12,6 +12,7 @@ import { withScheduleSource } from "../runs/rescore";
 import { readRewardVersion, readRunInfo, stepFiles } from "../runs/runDir";
 import { SampleStore } from "../runs/samples";
 import { parseExplorerMessage, type HostToExplorer, type Query } from "../webview/protocol";
+import { debugRewardOnSample, openComponentSource } from "./rewardDebug";
 import { webviewHtml, webviewOptions } from "./webviewHtml";
 
 export const EXPLORER_EDITOR = "rolloutStudio.rolloutExplorer";
@@ -171,6 +172,16 @@ class ExplorerSession {
           const file = path.join(folder, "reward-cases", `${path.basename(this.source.runDir)}.reward-cases.jsonl`);
           const line = appendCase(file, this.store.record(message.index), info);
           void vscode.window.showTextDocument(vscode.Uri.file(file), { selection: new vscode.Range(line - 1, 0, line - 1, 0), viewColumn: vscode.ViewColumn.Beside, preview: false });
+          break;
+        }
+        case "debug":
+        case "openSource": {
+          const runDir = this.source.runDir;
+          if (!runDir) throw new Error("This sample is not from a run directory, so the reward version that scored it is not known.");
+          if (!vscode.workspace.isTrusted) throw new Error("This workspace is not trusted: Rollout Studio runs no reward code in it.");
+          const record = this.store.record(message.index);
+          const done = message.type === "debug" ? debugRewardOnSample(this.extensionPath, runDir, record) : openComponentSource(runDir, record, message.component);
+          done.catch((e: Error) => this.post({ type: "notice", notice: { level: "error", message: e.message } }));
           break;
         }
         case "openDiff": {

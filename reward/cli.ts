@@ -13,7 +13,9 @@ import { parsePyJson, type PyValue } from "./pyjson";
 import { readTime, toRewardSample } from "./samples";
 import { failedScore, scoreSample, type RewardScore } from "./score";
 import { presetVersion } from "./version";
-import { CompileError } from "./host/compile";
+import { CompileError, compileSchedule } from "./host/compile";
+import { loadScheduleBundle } from "./host/load";
+import { ScheduleLocator } from "./attribution";
 import { runHost } from "./host/host";
 import { stringifyLine } from "./wire";
 import { LoadError, ScheduleRunner, type ScheduleSource } from "./host/runner";
@@ -37,6 +39,7 @@ Usage:
   rollout-studio replay --run DIR [--steps all|3|2-5|last:N] [--before stored|version:HASH|schedule:FILE|preset:NAME] --after SPEC [--top N] [--samples-out FILE] [--format text|json]
   rollout-studio check --schedule FILE [--run DIR] [--samples N] [--slow-ms N] [--format text|json]
   rollout-studio push --run DIR (--schedule FILE | --version HASH)
+  rollout-studio debug-sample --schedule FILE --sample SAMPLE.json   (run under a debugger: see docs/debugging.md)
   rollout-studio presets
   rollout-studio demo            GRPO on the demo dataset from the tiny base (demo/run.toml), on CPU
   rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
@@ -376,6 +379,40 @@ async function pushCommand(argv: string[]): Promise<number> {
   return answer.ok && answer.accepted !== false ? 0 : 1;
 }
 
+/**
+ * Scores one sample with a schedule on this thread, not in a worker, so a debugger attached to this
+ * process (VS Code's "Debug Reward on This Sample") stops at breakpoints in the schedule's TypeScript.
+ * The sample file holds {completion, ground_truth, tools?, step?, progress?, epoch?}.
+ */
+async function debugSample(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { schedule: { type: "string" }, sample: { type: "string" } }, strict: true });
+  if (!values.schedule || !values.sample) throw new UsageError("debug-sample needs --schedule FILE and --sample FILE.json");
+  let raw: PyValue;
+  try {
+    raw = parsePyJson(readFileSync(values.sample, "utf8"));
+  } catch (err) {
+    throw new UsageError(`${values.sample}: ${(err as Error).message}`);
+  }
+  const sample = toRewardSample(raw);
+  if (typeof sample === "string") throw new UsageError(`${values.sample}: ${sample}`);
+  const time = readTime(raw as object, trainingTime());
+  if (typeof time === "string") throw new UsageError(`${values.sample}: ${time}`);
+  const compiled = await compileSchedule(values.schedule);
+  process.setSourceMapsEnabled(true);
+  // A file name beside the schedule that is not the schedule: the debugger maps it to the TypeScript through its source map.
+  const bundleName = path.join(path.dirname(compiled.file), `${path.basename(compiled.file)}.rollout-studio-debug.cjs`);
+  const schedule = loadScheduleBundle(compiled.code, bundleName);
+  const locator = new ScheduleLocator(bundleName, compiled.code);
+  const score = scoreSample(schedule, sample, time, compiled.version, (result) => locator.ruleSite(result));
+  const lines = [
+    `reward ${score.total === null ? "FAILED" : score.total} (version ${compiled.version}, step ${time.step}, progress ${time.progress.toFixed(3)})`,
+    ...Object.entries(score.components).map(([name, c]) => `  ${name}: ${c.raw} × ${c.weight} = ${c.value}  ${c.why}${c.at ? `  (line ${c.at.line})` : ""}`),
+    ...(score.failure ? [`  failure (${score.failure.kind}): ${score.failure.message}`, ...(score.failure.stack ? [score.failure.stack] : [])] : []),
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+  return score.failure ? 1 : 0;
+}
+
 function sameTime(a: TrainingTime, b: TrainingTime): boolean {
   return a.step === b.step && a.progress === b.progress && a.epoch === b.epoch;
 }
@@ -466,6 +503,8 @@ export async function main(argv: string[]): Promise<number> {
         return await checkCommand(rest);
       case "push":
         return await pushCommand(rest);
+      case "debug-sample":
+        return await debugSample(rest);
       case "presets":
         return presets();
       case "demo":

@@ -59,6 +59,8 @@ export interface ComponentScore {
   weight: number;
   value: number;
   why: string;
+  /** Where the schedule decided the value (a rule() call): line and column, and the file when not the schedule itself. */
+  at?: { line: number; column: number; file?: string };
 }
 
 export interface TrajectoryRecord {

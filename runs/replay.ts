@@ -295,7 +295,10 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
         while (end < rows.count && rows.groups[end] === rows.groups[start]) end++;
         const rb: (number | null)[] = [];
         const ra: (number | null)[] = [];
-        for (let i = start; i < end; i++) rb.push(total(a, i)), ra.push(total(b, i));
+        for (let i = start; i < end; i++) {
+          rb.push(total(a, i));
+          ra.push(total(b, i));
+        }
         const advBefore = groupSize > 1 ? groupAdvantages(rb, scale) : rb.map(() => 0);
         const advAfter = groupSize > 1 ? groupAdvantages(ra, scale) : ra.map(() => 0);
         groups.total++;
@@ -334,8 +337,14 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
             const va = xa === undefined || Number.isNaN(xa) ? null : xa;
             pairs[name] = [vb, va];
             const c = components.get(name) as { sumBefore: number; nBefore: number; sumAfter: number; nAfter: number; changed: number };
-            if (vb !== null) (c.sumBefore += vb), c.nBefore++;
-            if (va !== null) (c.sumAfter += va), c.nAfter++;
+            if (vb !== null) {
+              c.sumBefore += vb;
+              c.nBefore++;
+            }
+            if (va !== null) {
+              c.sumAfter += va;
+              c.nAfter++;
+            }
             if (vb !== va) c.changed++;
           }
           if (out === null && !differs) continue;

@@ -267,13 +267,22 @@ function renderDetail(): void {
   samePrompt.addEventListener("click", () => update({ ...query, prompt_id: d.prompt_id, step: undefined, sort: undefined }));
   const addCase = el("vscode-button", { secondary: "", title: "Pin this sample's reward as a reward test case (reward-cases/<run>.reward-cases.jsonl)" }, "Add as Reward Test Case");
   addCase.addEventListener("click", () => send({ type: "addCase", index: d.index }));
-  detailPane.append(head, el("div", { class: "detail-actions" }, samePrompt, addCase));
+  const debug = el("vscode-button", { secondary: "", title: "Score this sample again under VS Code's debugger, at its step, with the reward version that scored it: breakpoints in the schedule stop" }, "Debug Reward on This Sample");
+  debug.addEventListener("click", () => send({ type: "debug", index: d.index }));
+  detailPane.append(head, el("div", { class: "detail-actions" }, samePrompt, addCase, debug));
   if (d.failure) detailPane.append(el("div", { class: "notice notice-error" }, `Reward failure (${d.failure.kind}): ${d.failure.message}. The sample was left out of the advantages.`));
 
   const comps = el("table", { class: "components" });
   comps.append(el("tr", {}, el("th", {}, "component"), el("th", {}, "value"), el("th", {}, "raw"), el("th", {}, "weight"), el("th", {}, "why")));
   for (const [name, c] of Object.entries(d.components)) {
-    comps.append(el("tr", { class: "component", "data-component": name }, el("td", {}, name), el("td", { class: "num" }, c.value.toFixed(3)), el("td", { class: "num" }, c.raw.toFixed(3)), el("td", { class: "num" }, c.weight.toFixed(3)), el("td", {}, c.why)));
+    // The component's name opens the schedule where its value was decided (the rule, else its score function).
+    const link = el("a", { href: "#", class: "source-link", title: c.at ? `Open the schedule at line ${c.at.line}, where this value was decided` : "Open the schedule at this component's score function" }, name);
+    link.addEventListener("click", (e) => {
+      e.preventDefault();
+      send({ type: "openSource", index: d.index, component: name });
+    });
+    const where = c.at ? el("span", { class: "meta" }, ` · line ${c.at.line}`) : "";
+    comps.append(el("tr", { class: "component", "data-component": name }, el("td", {}, link), el("td", { class: "num" }, c.value.toFixed(3)), el("td", { class: "num" }, c.raw.toFixed(3)), el("td", { class: "num" }, c.weight.toFixed(3)), el("td", {}, c.why, where)));
   }
   detailPane.append(el("h3", {}, "Reward components"), comps);
 

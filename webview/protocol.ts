@@ -89,7 +89,11 @@ export type ExplorerToHost =
   | { type: "page"; offset: number; count: number }
   | { type: "detail"; index: number }
   | { type: "openDiff"; index: number }
-  | { type: "addCase"; index: number };
+  | { type: "addCase"; index: number }
+  /** Run the reward that scored this sample under VS Code's debugger, on this sample at its step. */
+  | { type: "debug"; index: number }
+  /** Open the schedule source where this component's value was decided. */
+  | { type: "openSource"; index: number; component: string };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -150,7 +154,10 @@ export function parseExplorerMessage(value: unknown): ExplorerToHost | null {
     case "detail":
     case "openDiff":
     case "addCase":
+    case "debug":
       return index(value.index) ? { type: value.type, index: value.index as number } : null;
+    case "openSource":
+      return index(value.index) && typeof value.component === "string" && value.component.length < 500 ? { type: "openSource", index: value.index as number, component: value.component } : null;
     default:
       return null;
   }

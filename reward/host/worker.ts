@@ -4,11 +4,9 @@
 // Before each sample the worker writes the sample's index into shared memory; when the host has to
 // stop the worker, that index says which sample was running.
 
-import Module from "node:module";
-import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
-import * as publicApi from "../index";
-import { at, isSchedule, trainingTime, type AnySchedule, type TrainingTime } from "../api";
+import { at, trainingTime, type AnySchedule, type TrainingTime } from "../api";
+import { loadScheduleBundle } from "./load";
 import { makePreset } from "../presets";
 import { scoreSample, failedScore, type Locate, type RewardFailure, type RewardScore } from "../score";
 import { ScheduleLocator } from "../attribution";
@@ -26,18 +24,6 @@ process.setSourceMapsEnabled(true);
 
 function post(message: FromWorker): void {
   parentPort?.postMessage(message);
-}
-
-/** Runs a compiled CommonJS bundle as a module whose `require("rollout-studio")` is this runtime's API. */
-function loadBundle(code: string, filename: string): unknown {
-  const mod = new Module(filename) as Module & { _compile(code: string, filename: string): void; paths: string[] };
-  mod.filename = filename;
-  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(filename));
-  const nodeRequire = Module.createRequire(filename);
-  // makeRequireFunction (inside _compile) calls mod.require, so this is what the bundle's require() reaches.
-  mod.require = ((id: string) => (id === "rollout-studio" ? publicApi : nodeRequire(id))) as NodeJS.Require;
-  mod._compile(code, filename);
-  return mod.exports;
 }
 
 function describe(s: AnySchedule, locator: ScheduleLocator | null): ComponentInfo[] {
@@ -61,11 +47,7 @@ function load(message: Extract<ToWorker, { type: "load" }>): void {
     if (message.preset) loaded = makePreset(message.preset.name, message.preset.options);
     else {
       locator = new ScheduleLocator(message.filename ?? "schedule.cjs", message.code ?? "");
-      const exports = loadBundle(message.code ?? "", message.filename ?? "schedule.cjs") as { default?: unknown };
-      loaded = exports.default ?? exports;
-      if (!isSchedule(loaded)) {
-        throw new Error("the schedule file must `export default defineSchedule({...})` (imported from \"rollout-studio\"); its default export is " + (loaded === undefined ? "missing" : `a ${typeof loaded}`));
-      }
+      loaded = loadScheduleBundle(message.code ?? "", message.filename ?? "schedule.cjs");
     }
     schedule = loaded as AnySchedule;
     const found = locator;
