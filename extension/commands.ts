@@ -12,6 +12,7 @@ import type { Explorers } from "./explorer";
 import type { RunManager } from "./runManager";
 import type { RunsNode, RunsTreeProvider } from "./runsTree";
 import { SCHEDULE_EDITOR } from "./scheduleEditor";
+import { pushOrRollback, ReplayPanels } from "./replay";
 
 const PRESETS = ["tool-zero", "tool-n1", "toolrl"] as const;
 
@@ -186,6 +187,7 @@ max_steps = 200
 
 export function registerCommands(parts: Parts): vscode.Disposable[] {
   const { manager, dashboards, explorers, tree } = parts;
+  const replays = new ReplayPanels(parts.context);
   const guard =
     (fn: (...args: unknown[]) => Promise<unknown> | unknown) =>
     async (...args: unknown[]) => {
@@ -295,6 +297,28 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
         fs.writeFileSync(target.fsPath, scheduleTemplate(preset));
         writeScheduleTsconfig(parts.context.extensionPath, path.dirname(target.fsPath));
         await vscode.window.showTextDocument(target);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      "rolloutStudio.replayReward",
+      guard(async (arg) => {
+        if (!vscode.workspace.isTrusted) throw new Error("This workspace is not trusted: reward code does not run in it.");
+        const runDir = runDirOf(arg) ?? (await pickRun(parts, false));
+        if (runDir) await replays.replay(runDir);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      "rolloutStudio.pushReward",
+      guard(async (arg) => {
+        const runDir = runDirOf(arg) ?? (await pickRun(parts, true));
+        if (runDir) await pushOrRollback(runDir, false);
+      }),
+    ),
+    vscode.commands.registerCommand(
+      "rolloutStudio.rollbackReward",
+      guard(async (arg) => {
+        const runDir = runDirOf(arg) ?? (await pickRun(parts, true));
+        if (runDir) await pushOrRollback(runDir, true);
       }),
     ),
     vscode.commands.registerCommand(

@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 
 import { registerCommands } from "./commands";
+import { ContractCheck } from "./contractCheck";
 import { Dashboards } from "./dashboard";
 import { Explorers } from "./explorer";
 import { RunManager } from "./runManager";
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.createTreeView("rolloutStudio.runs", { treeDataProvider: tree, showCollapseAll: true }),
     ...registerCommands({ context, manager, tree, dashboards, explorers }),
     new RewardTests(context.extensionPath),
+    new ContractCheck(context.extensionPath, () => tree.runDirs()),
     vscode.window.registerCustomEditorProvider(SCHEDULE_EDITOR, new ScheduleEditorProvider(context, manager), { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
   );

@@ -61,7 +61,7 @@ export async function debugRewardOnSample(extensionPath: string, runDir: string,
   const sampleFile = path.join(folder, `${path.basename(runDir)}-${name}.json`);
   fs.writeFileSync(sampleFile, JSON.stringify({ ...wireSample(record, info.config.data?.template, name), step: time.step, progress: time.progress, epoch: time.epoch }, null, 2));
   const document = await vscode.workspace.openTextDocument(file);
-  await vscode.window.showTextDocument(document, { preview: false, viewColumn: vscode.ViewColumn.One });
+  await vscode.window.showTextDocument(document, { preview: false, viewColumn: vscode.ViewColumn.Beside });
   if (note) void vscode.window.showInformationMessage(note);
   const runtime = nodeRuntime();
   const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file)) ?? vscode.workspace.workspaceFolders?.[0], {
@@ -92,6 +92,6 @@ export async function openComponentSource(runDir: string, record: TrajectoryReco
   if (!at) throw new Error(`Reward version ${record.reward_version} did not record where component "${component}" is (it comes from a preset, or the run is older than attribution).`);
   const target = at.file ? path.resolve(path.dirname(file), at.file) : file;
   const position = new vscode.Position(Math.max(0, at.line - 1), Math.max(0, at.column - 1));
-  await vscode.window.showTextDocument(vscode.Uri.file(target), { selection: new vscode.Range(position, position), preview: false, viewColumn: vscode.ViewColumn.One });
+  await vscode.window.showTextDocument(vscode.Uri.file(target), { selection: new vscode.Range(position, position), preview: false, viewColumn: vscode.ViewColumn.Beside });
   if (note) void vscode.window.showInformationMessage(note);
 }

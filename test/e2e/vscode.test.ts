@@ -403,3 +403,53 @@ test("Reward cases in the Test Explorer: a passing and a failing case, with the 
   await page.locator(".monaco-editor", { hasText: "total 1, expected 0.5" }).first().waitFor({ timeout: 20_000 }).catch(() => undefined);
   await shot("10-reward-cases");
 });
+
+test("Debug Reward on This Sample stops at a breakpoint in the schedule; a component opens its source line", { timeout: 3 * 60_000 }, async () => {
+  const cliRun = path.join(workspace, ".rollout-studio", "runs", "debug-run");
+  fs.cpSync(path.join(ROOT, "test", "fixtures", "run-small"), cliRun, { recursive: true });
+  const version = (JSON.parse(fs.readFileSync(path.join(cliRun, "run.json"), "utf8")) as { reward_versions: string[] }).reward_versions[0] as string;
+  const stored = JSON.parse(fs.readFileSync(path.join(cliRun, "rewards", `${version}.json`), "utf8")) as { source: string; schedule: { components: { name: string; at?: { line: number } }[] } };
+  await runCommand("Rollout Studio: Open Rollouts");
+  if (runDirs().length > 1) await pickQuickItem("debug-run");
+  const explorer = await until("the CLI run's samples", () => frameWithText(".count", "36 of 36 samples"), 30_000);
+  await explorer.locator(".viewport .row[data-index]").nth(5).click();
+  await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
+
+  // The component's name opens the schedule at its score function (the run's schedule changed since, so its stored copy).
+  const formatLine = stored.schedule.components.find((c) => c.name === "format")?.at?.line as number;
+  assert.ok(formatLine > 0, "the version records where the format component is");
+  await explorer.locator(".components tr.component a.source-link", { hasText: "format" }).click();
+  const copy = path.join(cliRun, "rewards", "sources", `${version}.ts`);
+  await until("the stored version's source written out", async () => fs.existsSync(copy), 20_000);
+  await page.locator(".statusbar-item", { hasText: `Ln ${formatLine},` }).first().waitFor({ timeout: 20_000 });
+
+  // A breakpoint on the first line of the format component's body, then Debug Reward on This Sample.
+  const bodyLine = stored.source.split("\n").findIndex((l) => l.includes("const tags = paper.components.format")) + 1;
+  assert.ok(bodyLine > 0);
+  await runCommand("Go to Line/Column...");
+  await page.keyboard.type(String(bodyLine));
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("F9");
+  await page.locator(".monaco-editor .codicon-debug-breakpoint").first().waitFor({ timeout: 10_000 }); // set before the session starts
+  const frame = await until("the explorer beside the schedule", () => frameWithText(".count", "36 of 36 samples"), 30_000);
+  await frame.locator("vscode-button", { hasText: "Debug Reward on This Sample" }).click();
+  await page.locator(".debug-toolbar").first().waitFor({ timeout: 60_000 });
+  const paused = await until("the debugger paused on the breakpoint", async () => {
+    const stack = page.locator(".debug-call-stack, .debug-view-content");
+    const text = (await stack.allInnerTexts()).join("\n");
+    return /paused on breakpoint/i.test(text) ? text : undefined;
+  }, 60_000, 500).catch(async (e: Error) => {
+    await shot("11-debug-not-paused");
+    await runCommand("Debug Console: Focus on Debug Console View");
+    console.log(`debug console: ${(await page.locator(".repl").allInnerTexts()).join("\n").slice(0, 3000)}`);
+    throw e;
+  });
+  assert.match(paused, /paused on breakpoint/i);
+  await page.locator(".statusbar-item", { hasText: `Ln ${bodyLine},` }).first().waitFor({ timeout: 20_000 });
+  await shot("11-debug-reward");
+  await page.keyboard.press("F5"); // continue: the sample's score is printed in the Debug Console
+  await until("the debug session to end", async () => (await page.locator(".debug-toolbar").isVisible().catch(() => false)) === false, 60_000, 500);
+  await runCommand("Debug Console: Focus on Debug Console View");
+  await page.locator(".repl", { hasText: "reward" }).first().waitFor({ timeout: 20_000 });
+  assert.match(await page.locator(".repl").first().innerText(), /version [0-9a-f]{12}, step \d+/);
+});
