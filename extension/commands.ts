@@ -256,11 +256,13 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
     ),
     vscode.commands.registerCommand(
       "rolloutStudio.openRollouts",
-      guard(async (arg, step) => {
+      guard(async (arg, step, only) => {
         const runDir = runDirOf(arg) ?? (await pickRun(parts, false));
         if (!runDir) return;
         readRunInfo(runDir);
-        explorers.openRun(runDir, typeof step === "number" ? step : undefined);
+        // `only`: a monitor's flagged samples ("step/group/sample" keys) and what to call them.
+        const subset = only && typeof only === "object" && (only as { keys?: unknown }).keys instanceof Set ? (only as { keys: Set<string>; label: string }) : undefined;
+        explorers.openRun(runDir, typeof step === "number" ? step : undefined, subset);
       }),
     ),
     vscode.commands.registerCommand(

@@ -1,13 +1,15 @@
 // The dashboard panel: live curves of a run. One panel per run directory; it survives being hidden
 // (the webview keeps its state) and a window reload (a serializer reopens it on the same run).
 
+import { execFile } from "node:child_process";
 import path from "node:path";
 import * as vscode from "vscode";
 
+import type { StepMonitors } from "../runs/monitors";
 import type { StepMetrics } from "../runs/records";
-import { JsonlTail, RunDirError, readEvals, readRunInfo } from "../runs/runDir";
+import { JsonlTail, RunDirError, readEvals, readJsonl, readRunInfo } from "../runs/runDir";
 import { metricsProblem } from "../runs/records";
-import { parseDashboardMessage, type HostToDashboard } from "../webview/protocol";
+import { parseDashboardMessage, type HostToDashboard, type MonitorCounts } from "../webview/protocol";
 import type { RunManager } from "./runManager";
 import { webviewHtml, webviewOptions } from "./webviewHtml";
 
@@ -68,6 +70,12 @@ class DashboardPanel {
   /** Status, step and version count last sent: the run message goes again when one changes. */
   private lastSignature = "";
   private starting = false;
+  /** Monitors: the last step evaluated, the samples each flagged per step, their titles. */
+  private monitorsUpTo = 0;
+  private monitorsRunning = false;
+  private monitorsFailed = false;
+  private readonly monitorFlags = new Map<string, [number, [number, number][]][]>();
+  private readonly monitorTitles = new Map<string, string>();
 
   constructor(readonly panel: vscode.WebviewPanel, readonly runDir: string, private readonly context: vscode.ExtensionContext, private readonly manager: RunManager) {
     this.metrics = new JsonlTail<StepMetrics>(path.join(runDir, "metrics.jsonl"), metricsProblem);
@@ -99,7 +107,17 @@ class DashboardPanel {
       // A new or restored webview: send everything from the start.
       this.metrics = new JsonlTail<StepMetrics>(path.join(this.runDir, "metrics.jsonl"), metricsProblem);
       this.lastSignature = "";
+      this.monitorFlags.clear();
       this.update(true);
+    } else if (message.type === "openFailures") {
+      const keys = new Set(this.failedSamples(message.step).map(([g, s]) => `${message.step}/${g}/${s}`));
+      void vscode.commands.executeCommand("rolloutStudio.openRollouts", this.runDir, message.step, { keys, label: "reward failures" });
+    } else if (message.type === "openMonitor") {
+      const keys = new Set<string>();
+      for (const [step, flagged] of this.monitorFlags.get(message.id) ?? []) {
+        if (message.step === undefined || step === message.step) for (const [g, s] of flagged) keys.add(`${step}/${g}/${s}`);
+      }
+      void vscode.commands.executeCommand("rolloutStudio.openRollouts", this.runDir, message.step, { keys, label: `monitor: ${this.monitorTitles.get(message.id) ?? message.id}` });
     } else if (message.type === "openRollouts") {
       void vscode.commands.executeCommand("rolloutStudio.openRollouts", this.runDir, message.step);
     } else if (message.type === "editSchedule") {
@@ -134,7 +152,57 @@ class DashboardPanel {
       this.post({ type: "evals", rows: readEvals(this.runDir) });
     }
     if (rows.length || reset) this.post({ type: "metrics", rows, reset });
+    const failing = rows.filter((m) => m.reward_failures > 0).map((m) => m.step);
+    if (failing.length || reset) this.post({ type: "failures", rows: failing.flatMap((step) => this.failureMessages(step)), reset });
+    if (reset) this.monitorsUpTo = 0;
+    if (info.step > this.monitorsUpTo) this.runMonitors(reset);
     for (const b of bad) this.post({ type: "notice", notice: { level: "warning", message: `${path.basename(b.file)} line ${b.line}: ${b.error} (skipped)` } });
+  }
+
+  /** The samples of a step whose reward failed, with their messages (from the step's compact index). */
+  private failedSamples(step: number): [number, number, string][] {
+    const index = path.join(this.runDir, "index", `step-${String(step).padStart(6, "0")}.jsonl`);
+    const rows = readJsonl<{ group: number; sample: number; reward: number | null; failure: string | null }>(index, () => null).rows;
+    return rows.filter((r) => r.reward === null).map((r) => [r.group, r.sample, r.failure ?? "reward failure"]);
+  }
+
+  private failureMessages(step: number): { step: number; message: string; count: number }[] {
+    const counts = new Map<string, number>();
+    for (const [, , message] of this.failedSamples(step)) counts.set(message, (counts.get(message) ?? 0) + 1);
+    return [...counts].map(([message, count]) => ({ step, message, count }));
+  }
+
+  /** Evaluates the monitors on the steps not evaluated yet, in `rollout-studio monitors` (user predicates run there, not here). */
+  private runMonitors(reset: boolean): void {
+    if (this.monitorsRunning || !vscode.workspace.isTrusted) return;
+    this.monitorsRunning = true;
+    const from = this.monitorsUpTo + 1;
+    void (async () => {
+      const files = (await vscode.workspace.findFiles("**/*.monitors.ts", "**/{node_modules,.rollout-studio,.git}/**", 20)).map((f) => f.fsPath);
+      const args = [path.join(this.context.extensionPath, "dist", "cli.cjs"), "monitors", "--run", this.runDir, "--from-step", String(from), "--format", "json", ...files.flatMap((f) => ["--monitors", f])];
+      execFile(process.execPath, args, { env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" }, maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
+        this.monitorsRunning = false;
+        if (err) {
+          if (!this.monitorsFailed) this.post({ type: "notice", notice: { level: "warning", message: `Monitors could not run: ${stderr.trim().split("\n").slice(-2).join(" ") || err.message}` } });
+          this.monitorsFailed = true;
+          return;
+        }
+        this.monitorsFailed = false;
+        const steps: MonitorCounts[] = [];
+        for (const line of stdout.split("\n").filter(Boolean)) {
+          const result = JSON.parse(line) as StepMonitors;
+          this.monitorsUpTo = Math.max(this.monitorsUpTo, result.step);
+          for (const r of result.results) {
+            this.monitorTitles.set(r.id, r.title);
+            const list = this.monitorFlags.get(r.id) ?? [];
+            list.push([result.step, r.flagged]);
+            this.monitorFlags.set(r.id, list);
+          }
+          steps.push({ step: result.step, samples: result.samples, monitors: result.results.map((r) => ({ id: r.id, title: r.title, count: r.error ? null : r.flagged.length, ...(r.error ? { error: r.error } : {}) })) });
+        }
+        if (steps.length || reset) this.post({ type: "monitors", steps, reset: reset || from === 1 });
+      });
+    })();
   }
 
   private dispose(): void {

@@ -40,6 +40,8 @@ interface Source {
   runDir?: string;
   /** The one step shown, when only one is. */
   step?: number;
+  /** Only these samples ("step/group/sample"), e.g. a monitor's flagged ones. */
+  only?: { keys: Set<string>; label: string };
   /** The files to read, in order: a rollout file and its compact index when the run has one. Re-listed while a run is live, so new steps appear. */
   files: () => { rollouts: string; index?: string }[];
 }
@@ -125,6 +127,13 @@ class ExplorerSession {
   private refresh(loading: boolean): void {
     this.refreshedAt = Date.now();
     this.view = this.store.query(this.query);
+    const only = this.source.only;
+    if (only) {
+      this.view = this.view.filter((i) => {
+        const r = this.store.row(i);
+        return only.keys.has(`${r.step}/${r.group}/${r.sample}`);
+      });
+    }
     this.generation++;
     this.post({
       type: "view",
@@ -266,12 +275,12 @@ export class Explorers implements vscode.CustomReadonlyEditorProvider, vscode.Di
   }
 
   /** The samples of a run: all steps, or one. */
-  openRun(runDir: string, step?: number): void {
-    const panel = vscode.window.createWebviewPanel(EXPLORER_PANEL, `Rollouts ${path.basename(runDir)}${step ? ` step ${step}` : ""}`, vscode.ViewColumn.Beside, webviewOptions(this.context.extensionUri));
-    this.adoptRun(panel, runDir, step);
+  openRun(runDir: string, step?: number, only?: { keys: Set<string>; label: string }): void {
+    const panel = vscode.window.createWebviewPanel(EXPLORER_PANEL, `Rollouts ${path.basename(runDir)}${step ? ` step ${step}` : ""}${only ? ` · ${only.label}` : ""}`, vscode.ViewColumn.Beside, webviewOptions(this.context.extensionUri));
+    this.adoptRun(panel, runDir, step, only);
   }
 
-  private adoptRun(panel: vscode.WebviewPanel, runDir: string, step?: number): void {
+  private adoptRun(panel: vscode.WebviewPanel, runDir: string, step?: number, only?: { keys: Set<string>; label: string }): void {
     // A step file is complete once run.json counts its step (the engine writes the step's rollouts first).
     const files = () => {
       const done = readRunInfo(runDir).step;
@@ -282,7 +291,8 @@ export class Explorers implements vscode.CustomReadonlyEditorProvider, vscode.Di
           return fs.existsSync(index) ? { rollouts: f.file, index } : { rollouts: f.file };
         });
     };
-    new ExplorerSession(panel, { title: `${path.basename(runDir)}${step ? ` · step ${step}` : ""}`, files, runDir, ...(step !== undefined ? { step } : {}) }, this.context.extensionUri, this.calls, step === undefined);
+    const title = `${path.basename(runDir)}${step ? ` · step ${step}` : ""}${only ? ` · ${only.label} (${only.keys.size})` : ""}`;
+    new ExplorerSession(panel, { title, files, runDir, ...(step !== undefined ? { step } : {}), ...(only ? { only } : {}) }, this.context.extensionUri, this.calls, step === undefined && !only);
   }
 
   dispose(): void {

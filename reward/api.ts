@@ -189,3 +189,57 @@ export function trainingTime(t: Partial<TrainingTime> = {}): TrainingTime {
   if (t.totalSteps !== undefined) out.totalSteps = t.totalSteps;
   return out;
 }
+
+/** A stored sample as a monitor sees it (docs/debugging.md). */
+export interface MonitorSample {
+  step: number;
+  group: number;
+  sample: number;
+  promptId: string;
+  completion: string;
+  /** The parsed calls, or null when the completion did not parse. */
+  calls: ToolCall[] | null;
+  /** The parse failure's reason, when there was one. */
+  parseFailure: string | null;
+  groundTruth: ToolCall[];
+  /** null for a reward failure. */
+  reward: number | null;
+  /** Weighted component values by name. */
+  components: { [name: string]: number };
+  failure: string | null;
+  advantage: number;
+  completionTokens: number;
+  rewardVersion: string;
+  exact: boolean;
+}
+
+/** The step a monitor runs on: all of its samples, for predicates that compare a sample with its step. */
+export interface MonitorStep {
+  step: number;
+  samples: MonitorSample[];
+}
+
+export interface MonitorSpec {
+  title?: string;
+  description?: string;
+  /** True for the samples this monitor flags. */
+  match(sample: MonitorSample, step: MonitorStep): boolean;
+}
+
+export interface Monitors {
+  readonly kind: "rollout-studio/monitors";
+  monitors: { [id: string]: MonitorSpec };
+}
+
+/** Declares monitors: named predicates over stored samples, evaluated every step and counted on the dashboard. */
+export function defineMonitors(monitors: { [id: string]: MonitorSpec }): Monitors {
+  if (monitors === null || typeof monitors !== "object") throw new ScheduleError("defineMonitors expects an object of named monitors");
+  for (const [id, spec] of Object.entries(monitors)) {
+    if (spec === null || typeof spec !== "object" || typeof spec.match !== "function") throw new ScheduleError(`monitor "${id}" needs a match(sample, step) function returning true for the samples it flags`);
+  }
+  return { kind: "rollout-studio/monitors", monitors };
+}
+
+export function isMonitors(x: unknown): x is Monitors {
+  return typeof x === "object" && x !== null && (x as { kind?: unknown }).kind === "rollout-studio/monitors";
+}

@@ -2,6 +2,7 @@
 // host, run the demo.
 
 import { readdirSync, readFileSync } from "node:fs";
+import { url as inspectorUrl } from "node:inspector";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -14,7 +15,9 @@ import { readTime, toRewardSample } from "./samples";
 import { failedScore, scoreSample, type RewardScore } from "./score";
 import { presetVersion } from "./version";
 import { CompileError, compileSchedule } from "./host/compile";
-import { loadScheduleBundle } from "./host/load";
+import { loadBundleDefault, loadScheduleBundle } from "./host/load";
+import { isMonitors, type MonitorSpec } from "./api";
+import { evaluateMonitors } from "../runs/monitors";
 import { ScheduleLocator } from "./attribution";
 import { runHost } from "./host/host";
 import { stringifyLine } from "./wire";
@@ -24,7 +27,7 @@ import { startEngine } from "../runs/engine";
 import { ProgressPrinter } from "../runs/progress";
 import { sendControl } from "../runs/control";
 import { replay } from "../runs/replay";
-import { readRunInfo, RunDirError, stepFiles } from "../runs/runDir";
+import { readMetrics, readRollouts, readRunInfo, RunDirError, stepFiles } from "../runs/runDir";
 import { parseVersionSpec, readStoredSteps, selectSteps, storedVersionSource, wireSample } from "../runs/stored";
 import { checkContract, frameLocation } from "./host/contract";
 
@@ -40,6 +43,7 @@ Usage:
   rollout-studio check --schedule FILE [--run DIR] [--samples N] [--slow-ms N] [--format text|json]
   rollout-studio push --run DIR (--schedule FILE | --version HASH)
   rollout-studio debug-sample --schedule FILE --sample SAMPLE.json   (run under a debugger: see docs/debugging.md)
+  rollout-studio monitors --run DIR [--monitors FILE.monitors.ts ...] [--from-step N] [--format text|json]
   rollout-studio presets
   rollout-studio demo            GRPO on the demo dataset from the tiny base (demo/run.toml), on CPU
   rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
@@ -379,6 +383,31 @@ async function pushCommand(argv: string[]): Promise<number> {
   return answer.ok && answer.accepted !== false ? 0 : 1;
 }
 
+/** Evaluates the built-in monitors and the user's (files of defineMonitors) on every completed step from --from-step. */
+async function monitorsCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { run: { type: "string" }, monitors: { type: "string", multiple: true }, "from-step": { type: "string" }, format: { type: "string", default: "text" } }, strict: true });
+  if (!values.run) throw new UsageError("monitors needs --run DIR");
+  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format is text or json, not "${values.format}"`);
+  const runDir = path.resolve(values.run);
+  const info = readRunInfo(runDir);
+  const user: { id: string; spec: MonitorSpec }[] = [];
+  for (const file of values.monitors ?? []) {
+    const compiled = await compileSchedule(file);
+    const loaded = loadBundleDefault(compiled.code, compiled.file);
+    if (!isMonitors(loaded)) throw new LoadError(`${compiled.file}: a monitors file must \`export default defineMonitors({...})\` (imported from "rollout-studio")`);
+    for (const [id, spec] of Object.entries(loaded.monitors)) user.push({ id, spec });
+  }
+  const from = numberFlag("from-step", values["from-step"]) ?? 1;
+  const metrics = readMetrics(runDir).rows;
+  for (const { step, file } of stepFiles(runDir)) {
+    if (step < from || step > info.step) continue;
+    const result = evaluateMonitors(readRollouts(file).rows, metrics.filter((m) => m.step <= step), user);
+    if (values.format === "json") process.stdout.write(JSON.stringify(result) + "\n");
+    else process.stdout.write(`step ${step} (${result.samples} samples): ${result.results.map((r) => `${r.title} ${r.error ? "ERROR" : r.flagged.length}`).join(" · ")}\n${result.results.filter((r) => r.error).map((r) => `  ${r.error}\n`).join("")}`);
+  }
+  return 0;
+}
+
 /**
  * Scores one sample with a schedule on this thread, not in a worker, so a debugger attached to this
  * process (VS Code's "Debug Reward on This Sample") stops at breakpoints in the schedule's TypeScript.
@@ -403,6 +432,9 @@ async function debugSample(argv: string[]): Promise<number> {
   const bundleName = path.join(path.dirname(compiled.file), `${path.basename(compiled.file)}.rollout-studio-debug.cjs`);
   const schedule = loadScheduleBundle(compiled.code, bundleName);
   const locator = new ScheduleLocator(bundleName, compiled.code);
+  // An attached debugger binds breakpoints in the new script once it has read its source map, which it
+  // does while this process goes on: give it a moment before the schedule's code runs.
+  if (inspectorUrl()) await new Promise((resolve) => setTimeout(resolve, 1500));
   const score = scoreSample(schedule, sample, time, compiled.version, (result) => locator.ruleSite(result));
   const lines = [
     `reward ${score.total === null ? "FAILED" : score.total} (version ${compiled.version}, step ${time.step}, progress ${time.progress.toFixed(3)})`,
@@ -505,6 +537,8 @@ export async function main(argv: string[]): Promise<number> {
         return await pushCommand(rest);
       case "debug-sample":
         return await debugSample(rest);
+      case "monitors":
+        return await monitorsCommand(rest);
       case "presets":
         return presets();
       case "demo":

@@ -6,7 +6,7 @@ import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointE
 import annotationPlugin from "chartjs-plugin-annotation";
 
 import type { EvalResult, RunInfo, StepMetrics } from "../runs/records";
-import type { DashboardToHost, HostToDashboard } from "./protocol";
+import type { DashboardToHost, HostToDashboard, MonitorCounts } from "./protocol";
 import { el, notice, themeColor, vscodeApi } from "./ui";
 import "./styles.css";
 
@@ -92,7 +92,59 @@ const notices = el("div", { class: "notices", role: "status" });
 const latest = el("table", { class: "latest", "aria-label": "Latest step" });
 const grid = el("div", { class: "grid" });
 const evalBox = el("section", { class: "evals" });
-app.append(header, notices, latest, grid, evalBox);
+const monitorBox = el("section", { class: "monitors" });
+const failureBox = el("section", { class: "failures" });
+app.append(header, notices, latest, monitorBox, failureBox, grid, evalBox);
+
+const failures: { step: number; message: string; count: number }[] = [];
+
+/** Reward failures by step and message, newest first; a count opens those samples. */
+function renderFailures(): void {
+  if (!failures.length) {
+    failureBox.replaceChildren();
+    return;
+  }
+  const table = el("table", { class: "failure-table" });
+  table.append(el("tr", {}, el("th", {}, "step"), el("th", { class: "num" }, "samples"), el("th", {}, "message (left out of the advantages)")));
+  for (const f of [...failures].reverse().slice(0, 50)) {
+    const a = el("a", { href: "#" }, String(f.count));
+    a.addEventListener("click", (e) => {
+      e.preventDefault();
+      send({ type: "openFailures", step: f.step });
+    });
+    table.append(el("tr", { class: "failure-row" }, el("td", {}, String(f.step)), el("td", { class: "num" }, a), el("td", {}, f.message)));
+  }
+  failureBox.replaceChildren(el("h3", {}, `Reward failures (${failures.reduce((n, f) => n + f.count, 0)})`), table);
+}
+
+const monitorSteps: MonitorCounts[] = [];
+
+/** Each monitor: its count at the latest evaluated step and over the run; a count opens those samples. */
+function renderMonitors(): void {
+  const last = monitorSteps[monitorSteps.length - 1];
+  if (!last) {
+    monitorBox.replaceChildren();
+    return;
+  }
+  const table = el("table", { class: "monitor-table" });
+  table.append(el("tr", {}, el("th", {}, "monitor"), el("th", { class: "num" }, `step ${last.step}`), el("th", { class: "num" }, "whole run"), el("th", { class: "num" }, "steps flagged")));
+  const link = (text: string, id: string, step?: number) => {
+    const a = el("a", { href: "#", class: "monitor-link", "data-monitor": id }, text);
+    a.addEventListener("click", (e) => {
+      e.preventDefault();
+      send({ type: "openMonitor", id, ...(step === undefined ? {} : { step }) });
+    });
+    return a;
+  };
+  for (const m of last.monitors) {
+    const counts = monitorSteps.map((s) => s.monitors.find((x) => x.id === m.id)?.count ?? 0);
+    const total = counts.reduce((a: number, b) => a + (b ?? 0), 0);
+    const flaggedSteps = counts.filter((c) => (c ?? 0) > 0).length;
+    const now = m.error ? el("span", { class: "error", title: m.error }, "error") : m.count ? link(String(m.count), m.id, last.step) : "0";
+    table.append(el("tr", { class: "monitor-row", "data-monitor": m.id }, el("td", { title: m.error ?? "" }, m.title), el("td", { class: "num" }, now), el("td", { class: "num" }, total ? link(String(total), m.id) : "0"), el("td", { class: "num" }, String(flaggedSteps))));
+  }
+  monitorBox.replaceChildren(el("h3", {}, "Monitors"), table);
+}
 
 const charts: Chart[] = PANELS.map((panel) => {
   const figure = el("figure", { class: "chart" });
@@ -261,6 +313,16 @@ window.addEventListener("message", (event: MessageEvent) => {
     case "evals":
       evals = message.rows;
       renderEvals();
+      break;
+    case "failures":
+      if (message.reset) failures.length = 0;
+      failures.push(...message.rows);
+      renderFailures();
+      break;
+    case "monitors":
+      if (message.reset) monitorSteps.length = 0;
+      monitorSteps.push(...message.steps);
+      renderMonitors();
       break;
     case "notice":
       notice(notices, message.notice);

@@ -48,11 +48,26 @@ export type HostToDashboard =
   | { type: "run"; run: RunInfo; runDir: string; live: boolean }
   | { type: "metrics"; rows: StepMetrics[]; reset: boolean }
   | { type: "evals"; rows: EvalResult[] }
+  /** Monitor counts of newly evaluated steps (reset: from the first step). */
+  | { type: "monitors"; steps: MonitorCounts[]; reset: boolean }
+  /** Reward failures of newly read steps, by message. */
+  | { type: "failures"; rows: { step: number; message: string; count: number }[]; reset: boolean }
   | { type: "notice"; notice: Notice };
+
+/** One step's monitor results as the dashboard shows them. */
+export interface MonitorCounts {
+  step: number;
+  samples: number;
+  monitors: { id: string; title: string; count: number | null; error?: string }[];
+}
 
 export type DashboardToHost =
   | { type: "ready" }
   | { type: "openRollouts"; step?: number }
+  /** The samples a monitor flagged: at one step, or over the whole run. */
+  | { type: "openMonitor"; id: string; step?: number }
+  /** The samples whose reward failed at a step. */
+  | { type: "openFailures"; step: number }
   | { type: "editSchedule" }
   | { type: "control"; command: "pause" | "resume" | "stop" | "checkpoint" };
 
@@ -107,6 +122,12 @@ export function parseDashboardMessage(value: unknown): DashboardToHost | null {
       return { type: "ready" };
     case "editSchedule":
       return { type: "editSchedule" };
+    case "openFailures":
+      return Number.isInteger(value.step) ? { type: "openFailures", step: value.step as number } : null;
+    case "openMonitor":
+      return typeof value.id === "string" && value.id.length < 200 && (value.step === undefined || Number.isInteger(value.step))
+        ? { type: "openMonitor", id: value.id, ...(value.step === undefined ? {} : { step: value.step as number }) }
+        : null;
     case "openRollouts":
       return value.step === undefined || Number.isInteger(value.step) ? { type: "openRollouts", ...(value.step === undefined ? {} : { step: value.step as number }) } : null;
     case "control":

@@ -7,8 +7,8 @@ import path from "node:path";
 import { isSchedule, type AnySchedule } from "../api";
 import * as publicApi from "../index";
 
-/** Runs the bundle and returns its default export, which must be a schedule; throws with what to fix. */
-export function loadScheduleBundle(code: string, filename: string): AnySchedule {
+/** Runs the bundle and returns its default export. */
+export function loadBundleDefault(code: string, filename: string): unknown {
   const mod = new Module(filename) as Module & { _compile(code: string, filename: string): void; paths: string[] };
   mod.filename = filename;
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(filename));
@@ -17,7 +17,12 @@ export function loadScheduleBundle(code: string, filename: string): AnySchedule 
   mod.require = ((id: string) => (id === "rollout-studio" ? publicApi : nodeRequire(id))) as NodeJS.Require;
   mod._compile(code, filename);
   const exports = mod.exports as { default?: unknown };
-  const loaded = exports.default ?? exports;
+  return exports.default ?? exports;
+}
+
+/** Runs the bundle and returns its default export, which must be a schedule; throws with what to fix. */
+export function loadScheduleBundle(code: string, filename: string): AnySchedule {
+  const loaded = loadBundleDefault(code, filename);
   if (!isSchedule(loaded)) {
     throw new Error('the schedule file must `export default defineSchedule({...})` (imported from "rollout-studio"); its default export is ' + (loaded === undefined ? "missing" : `a ${typeof loaded}`));
   }

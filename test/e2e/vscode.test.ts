@@ -453,3 +453,21 @@ test("Debug Reward on This Sample stops at a breakpoint in the schedule; a compo
   await page.locator(".repl", { hasText: "reward" }).first().waitFor({ timeout: 20_000 });
   assert.match(await page.locator(".repl").first().innerText(), /version [0-9a-f]{12}, step \d+/);
 });
+
+test("Monitors on the dashboard: counts per step and over the run, opening the flagged samples", { timeout: 2 * 60_000 }, async () => {
+  const run = path.join(workspace, ".rollout-studio", "runs", "debug-run");
+  if (!fs.existsSync(run)) fs.cpSync(path.join(ROOT, "test", "fixtures", "run-small"), run, { recursive: true });
+  await runCommand("Rollout Studio: Open Run");
+  await pickQuickItem("debug-run"); // Open Run always asks (it offers to browse for a run too)
+  const dashboard = await until("the monitors on the debug run's dashboard", () => frameWithText(".monitor-table", "Format right, wrong function"), 60_000).catch(async (e: Error) => {
+    await shot("12-monitors-missing");
+    throw e;
+  });
+  const row = dashboard.locator(".monitor-row[data-monitor='wrong-function']");
+  const cells = await row.locator("td").allTextContents();
+  assert.deepEqual(cells.slice(1), ["0", "5", "1"], `step 3, whole run, steps flagged: ${cells.join(" | ")}`);
+  await shot("12-monitors");
+  await row.locator("td:nth-child(3) a.monitor-link").click();
+  const explorer = await until("the explorer with the flagged samples", () => frameWithText(".count", "5 of 36 samples"), 30_000);
+  assert.ok(explorer);
+});
