@@ -471,3 +471,23 @@ test("Monitors on the dashboard: counts per step and over the run, opening the f
   const explorer = await until("the explorer with the flagged samples", () => frameWithText(".count", "5 of 36 samples"), 30_000);
   assert.ok(explorer);
 });
+
+test("Reward failures are listed on the dashboard with their messages and open their samples", { timeout: 2 * 60_000 }, async () => {
+  // A run whose step 3 had one reward failure (the index and metrics as the engine writes them for one).
+  const run = path.join(workspace, ".rollout-studio", "runs", "failing-run");
+  fs.cpSync(path.join(ROOT, "test", "fixtures", "run-small"), run, { recursive: true });
+  const index = path.join(run, "index", "step-000003.jsonl");
+  const lines = fs.readFileSync(index, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  lines[2] = { ...lines[2], reward: null, failure: 'component "credit" threw: the ground truth has no calls', components: {} };
+  fs.writeFileSync(index, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+  const metrics = path.join(run, "metrics.jsonl");
+  const rows = fs.readFileSync(metrics, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { step: number; reward_failures: number });
+  rows[2]!.reward_failures = 1;
+  fs.writeFileSync(metrics, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  await runCommand("Rollout Studio: Open Run");
+  await pickQuickItem("failing-run");
+  const dashboard = await until("the reward failures on the dashboard", () => frameWithText(".failure-table", "the ground truth has no calls"), 60_000);
+  assert.deepEqual((await dashboard.locator(".failure-row td").allTextContents()).slice(0, 2), ["3", "1"]);
+  await dashboard.locator(".failure-row a").first().click();
+  await until("the explorer with the failed sample", () => frameWithText(".count", "1 of 12 samples"), 30_000);
+});
