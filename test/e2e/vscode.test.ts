@@ -98,20 +98,25 @@ async function runCommand(title: string): Promise<void> {
   await page.keyboard.press("Enter");
 }
 
-/** Open Run on a run by name. A webview that has just opened can take the focus and close the picker: then it is asked again. */
-async function openRunNamed(name: string): Promise<void> {
+/**
+ * Runs a command and picks an item of the picker it opens. A webview that has just opened or refreshed
+ * can take the focus and close the picker: then the command is run again (at most 3 times).
+ */
+async function commandThenPick(title: string, item: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    await runCommand("Rollout Studio: Open Run");
+    await runCommand(title);
     try {
-      await pickQuickItem(name, 10_000);
+      await pickQuickItem(item, 10_000);
       return;
     } catch (e) {
       if (attempt === 3) throw e;
-      console.log(`note: the run picker closed before "${name}" was picked (attempt ${attempt}); asking again`);
+      console.log(`note: the picker of "${title}" closed before "${item}" was picked (attempt ${attempt}); asking again`);
       await page.keyboard.press("Escape");
     }
   }
 }
+
+const openRunNamed = (name: string) => commandThenPick("Rollout Studio: Open Run", name);
 
 async function pickQuickItem(text: string, visibleWithinMs = 20_000): Promise<void> {
   // Type the item's text into the picker first: the list then holds it whatever its length or order.
@@ -366,8 +371,7 @@ async function answerFileDialog(file: string): Promise<void> {
 }
 
 test("New Reward Schedule from a preset, and Score File with Reward on a samples file", { timeout: 2 * 60_000 }, async () => {
-  await runCommand("Rollout Studio: New Reward Schedule");
-  await pickQuickItem("tool-n1");
+  await commandThenPick("Rollout Studio: New Reward Schedule", "tool-n1");
   const schedule = path.join(workspace, "my-schedule.ts");
   await answerFileDialog(schedule);
   await until("the new schedule file", async () => fs.existsSync(schedule) && fs.readFileSync(schedule, "utf8").includes("toolN1"), 30_000);
@@ -523,12 +527,10 @@ test("Saving a schedule runs its contract check on stored samples: problems in t
       "",
     ].join("\n"),
   );
-  await page.keyboard.press("Control+P");
-  await page.keyboard.type("coin-flip.ts");
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: "coin-flip.ts" }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press("Enter");
-  await page.locator(".monaco-editor", { hasText: "coin flip" }).first().waitFor({ timeout: 15_000 });
-  await page.locator(".monaco-editor .view-lines").first().click();
+  await commandThenPick("Go to File...", "coin-flip.ts");
+  const editor = page.locator(".monaco-editor", { hasText: "coin flip" }).first();
+  await editor.waitFor({ timeout: 15_000 });
+  await editor.locator(".view-lines").click();
   await page.keyboard.press("Control+End");
   await page.keyboard.type("// saved in the end-to-end test\n");
   await page.keyboard.press("Control+S");
