@@ -235,6 +235,12 @@ async function scorer(runDir: string, info: RunInfo, spec: VersionSpec, options:
   };
 }
 
+/** A component's value for sample i, null when it has none. */
+const value = (scores: CompactScores, name: string, i: number): number | null => {
+  const x = scores.components[name]?.[i];
+  return x === undefined || Number.isNaN(x) ? null : x;
+};
+
 const total = (scores: CompactScores, i: number): number | null => {
   const t = scores.totals[i] as number;
   return Number.isNaN(t) ? null : t;
@@ -329,13 +335,9 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
           const aa = advAfter[k] as number;
           absAdvantage += Math.abs(aa - ab);
           if (Math.sign(ab) !== Math.sign(aa) && ab !== 0 && aa !== 0) groups.signFlips++;
-          const pairs: Record<string, [number | null, number | null]> = {};
           for (const name of names) {
-            const xb = a.components[name]?.[i];
-            const xa = b.components[name]?.[i];
-            const vb = xb === undefined || Number.isNaN(xb) ? null : xb;
-            const va = xa === undefined || Number.isNaN(xa) ? null : xa;
-            pairs[name] = [vb, va];
+            const vb = value(a, name, i);
+            const va = value(b, name, i);
             const c = components.get(name) as { sumBefore: number; nBefore: number; sumAfter: number; nAfter: number; changed: number };
             if (vb !== null) {
               c.sumBefore += vb;
@@ -347,7 +349,10 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
             }
             if (vb !== va) c.changed++;
           }
-          if (out === null && !differs) continue;
+          // A row object only for what is kept: the samples file, or a change large enough for the top list.
+          if (out === null && (!differs || (top.length === topSize && (delta === null ? Infinity : Math.abs(delta)) <= magnitude(top[top.length - 1] as ReplayedSample)))) continue;
+          const pairs: Record<string, [number | null, number | null]> = {};
+          for (const name of names) pairs[name] = [value(a, name, i), value(b, name, i)];
           const row: ReplayedSample = { step, group: rows.groups[i] as number, sample: rows.samples[i] as number, before: tb, after: ta, delta, components: pairs, advantageBefore: ab, advantageAfter: aa };
           const fb = a.failures[i];
           const fa = b.failures[i];
