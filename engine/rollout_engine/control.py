@@ -86,45 +86,43 @@ class Control:
         elif command == "sample":
             if not isinstance(message.get("prompt"), str):
                 return {"ok": False, "error": 'sample needs "prompt": a string'}
-            done = threading.Event()
-            result: dict[str, Any] = {}
-            self._samples.put((message, lambda r: (result.update(r), done.set())))
-            self._wake.set()
-            done.wait(timeout=600)
-            return result or {"ok": False, "error": "no answer: the run ended"}
+            return self._queue_and_wait(self._samples, message, 600, "no answer: the run ended")
         elif command == "reward":
             schedule, preset = message.get("schedule"), message.get("preset")
             if not (isinstance(schedule, str) and schedule) and not (isinstance(preset, str) and preset):
                 return {"ok": False, "error": 'reward needs "schedule" (a schedule file) or "preset"'}
             if isinstance(schedule, str) and schedule and not os.path.isfile(schedule):
                 return {"ok": False, "error": f"reward: {schedule} is not a file"}
-            done = threading.Event()
-            result = {}
-            self._rewards.put((message, lambda r: (result.update(r), done.set())))
-            self._wake.set()
-            done.wait(timeout=900)
-            return result or {"ok": False, "error": "no answer: the run ended before the next step"}
+            return self._queue_and_wait(self._rewards, message, 900, "no answer: the run ended before the next step")
         else:
             return {"ok": False, "error": f"unknown command {command!r}; commands: {', '.join(COMMANDS)}"}
         return {"ok": True, "command": command}
 
-    def serve_samples(self, make: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-        """Answers pending sample requests with the current policy (called by the trainer between steps)."""
-        while not self._samples.empty():
-            message, answer = self._samples.get()
+    def _queue_and_wait(self, jobs: queue.Queue, message: dict[str, Any], timeout: float, unanswered: str) -> dict[str, Any]:
+        """Hands a command to the trainer (it acts between steps) and waits for its answer."""
+        done = threading.Event()
+        result: dict[str, Any] = {}
+        jobs.put((message, lambda r: (result.update(r), done.set())))
+        self._wake.set()
+        done.wait(timeout=timeout)
+        return result or {"ok": False, "error": unanswered}
+
+    @staticmethod
+    def _serve(jobs: queue.Queue, make: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        while not jobs.empty():
+            message, answer = jobs.get()
             try:
                 answer({"ok": True, **make(message)})
-            except Exception as err:  # a bad prompt must not end the run
+            except Exception as err:  # a bad prompt or a bad push must not end the run
                 answer({"ok": False, "error": str(err)})
+
+    def serve_samples(self, make: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Answers pending sample requests with the current policy (called by the trainer between steps)."""
+        self._serve(self._samples, make)
 
     def serve_rewards(self, apply: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         """Applies pending reward switches (called by the trainer between steps, and while paused)."""
-        while not self._rewards.empty():
-            message, answer = self._rewards.get()
-            try:
-                answer({"ok": True, **apply(message)})
-            except Exception as err:  # a bad push must not end the run
-                answer({"ok": False, "error": str(err)})
+        self._serve(self._rewards, apply)
 
     def wait_while_paused(self, on_pause: Callable[[], None], serve: Callable[[dict[str, Any]], dict[str, Any]],
                           apply_reward: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
