@@ -108,7 +108,7 @@ class Control:
         return result or {"ok": False, "error": unanswered}
 
     @staticmethod
-    def _serve(jobs: queue.Queue, make: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    def _answer_jobs(jobs: queue.Queue, make: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         while not jobs.empty():
             message, answer = jobs.get()
             try:
@@ -118,11 +118,11 @@ class Control:
 
     def serve_samples(self, make: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         """Answers pending sample requests with the current policy (called by the trainer between steps)."""
-        self._serve(self._samples, make)
+        self._answer_jobs(self._samples, make)
 
     def serve_rewards(self, apply: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         """Applies pending reward switches (called by the trainer between steps, and while paused)."""
-        self._serve(self._rewards, apply)
+        self._answer_jobs(self._rewards, apply)
 
     def wait_while_paused(self, on_pause: Callable[[], None], serve: Callable[[dict[str, Any]], dict[str, Any]],
                           apply_reward: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
