@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
+import { cliEnv, cliPath } from "./cli";
 import { readRewardVersion, readRunInfo } from "../runs/runDir";
 import type { Dashboards } from "./dashboard";
 import type { Explorers } from "./explorer";
@@ -350,8 +351,8 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
 
 function scoreWithCli(extensionPath: string, input: string, output: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(extensionPath, "dist", "cli.cjs"), "score", ...args, "--explain"], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
+    const child = spawn(process.execPath, [cliPath(extensionPath), "score", ...args, "--explain"], {
+      env: cliEnv(),
       stdio: [fs.openSync(input, "r"), fs.openSync(output, "w"), "pipe"],
     });
     let stderr = "";

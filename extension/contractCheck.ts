@@ -4,12 +4,12 @@
 // samples, and the latency per sample. The reward host runs the same check before a hot reload, so a
 // version with errors here is not switched into a live run.
 
-import { execFile } from "node:child_process";
 import path from "node:path";
 import * as vscode from "vscode";
 
 import type { ContractReport } from "../reward/host/contract";
 import { readRunInfo } from "../runs/runDir";
+import { runCli } from "./cli";
 
 interface CheckOutput extends Partial<ContractReport> {
   file: string;
@@ -60,14 +60,10 @@ export class ContractCheck implements vscode.Disposable {
     const abort = new AbortController();
     this.running.set(file, abort);
     const run = this.runFor(file);
-    const args = [path.join(this.extensionPath, "dist", "cli.cjs"), "check", "--schedule", file, "--format", "json", ...(run ? ["--run", run] : [])];
-    const output = await new Promise<string | null>((resolve) => {
-      execFile(process.execPath, args, { env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" }, signal: abort.signal, maxBuffer: 16 << 20, timeout: 120_000 }, (err, stdout) => {
-        if (abort.signal.aborted) return resolve(null);
-        const last = stdout.trim().split("\n").pop();
-        resolve(last?.startsWith("{") ? last : (err ? JSON.stringify({ file, ok: false, loadErrors: [{ file, line: 1, column: 1, text: `the contract check could not run: ${err.message}` }] }) : null));
-      });
-    });
+    const args = ["check", "--schedule", file, "--format", "json", ...(run ? ["--run", run] : [])];
+    const { stdout, error } = await runCli(this.extensionPath, args, { timeoutMs: 120_000, signal: abort.signal });
+    const last = stdout.trim().split("\n").pop();
+    const output = abort.signal.aborted ? null : last?.startsWith("{") ? last : error ? JSON.stringify({ file, ok: false, loadErrors: [{ file, line: 1, column: 1, text: `the contract check could not run: ${error.message}` }] }) : null;
     if (this.running.get(file) === abort) this.running.delete(file);
     if (output === null) return null;
     const report = JSON.parse(output) as CheckOutput;

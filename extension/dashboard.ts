@@ -1,7 +1,6 @@
 // The dashboard panel: live curves of a run. One panel per run directory; it survives being hidden
 // (the webview keeps its state) and a window reload (a serializer reopens it on the same run).
 
-import { execFile } from "node:child_process";
 import path from "node:path";
 import * as vscode from "vscode";
 
@@ -10,6 +9,7 @@ import type { StepMetrics } from "../runs/records";
 import { JsonlTail, RunDirError, readEvals, readJsonl, readRunInfo } from "../runs/runDir";
 import { metricsProblem } from "../runs/records";
 import { parseDashboardMessage, type HostToDashboard, type MonitorCounts } from "../webview/protocol";
+import { runCli } from "./cli";
 import type { RunManager } from "./runManager";
 import { webviewHtml, webviewOptions } from "./webviewHtml";
 
@@ -179,11 +179,11 @@ class DashboardPanel {
     const from = this.monitorsUpTo + 1;
     void (async () => {
       const files = (await vscode.workspace.findFiles("**/*.monitors.ts", "**/{node_modules,.rollout-studio,.git}/**", 20)).map((f) => f.fsPath);
-      const args = [path.join(this.context.extensionPath, "dist", "cli.cjs"), "monitors", "--run", this.runDir, "--from-step", String(from), "--format", "json", ...files.flatMap((f) => ["--monitors", f])];
-      execFile(process.execPath, args, { env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" }, maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
+      const args = ["monitors", "--run", this.runDir, "--from-step", String(from), "--format", "json", ...files.flatMap((f) => ["--monitors", f])];
+      void runCli(this.context.extensionPath, args, { timeoutMs: 120_000 }).then(({ stdout, stderr, error }) => {
         this.monitorsRunning = false;
-        if (err) {
-          if (!this.monitorsFailed) this.post({ type: "notice", notice: { level: "warning", message: `Monitors could not run: ${stderr.trim().split("\n").slice(-2).join(" ") || err.message}` } });
+        if (error) {
+          if (!this.monitorsFailed) this.post({ type: "notice", notice: { level: "warning", message: `Monitors could not run: ${stderr.trim().split("\n").slice(-2).join(" ") || error.message}` } });
           this.monitorsFailed = true;
           return;
         }

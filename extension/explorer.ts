@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
+import { cliPath } from "./cli";
 import { appendCase } from "../runs/addCase";
 import { differenceCosts } from "../runs/counterfactual";
 import { withScheduleSource } from "../runs/rescore";
@@ -216,7 +217,7 @@ class ExplorerSession {
     try {
       const record = this.store.record(index);
       const info = readRunInfo(runDir);
-      const options = { cli: path.join(this.extensionPath, "dist", "cli.cjs"), template: info.config?.data?.template };
+      const options = { cli: cliPath(this.extensionPath), template: info.config?.data?.template };
       const version = readRewardVersion(runDir, record.reward_version);
       let costs;
       if (version?.source && version.source_file) {

@@ -3,15 +3,15 @@
 // other version, show what changes, and push the version to the live run or roll back to an earlier one.
 // Scoring runs in `rollout-studio replay` (its own process): user code never runs in VS Code's host.
 
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
-import { sendControl } from "../runs/control";
+import { rewardCommand, sendControl } from "../runs/control";
+import { runCli } from "./cli";
 import type { ReplayReport } from "../runs/replay";
 import { liveEnginePid, readRunInfo } from "../runs/runDir";
-import { storedVersionSource } from "../runs/stored";
+import { parseVersionSpec, sourceFor } from "../runs/stored";
 
 interface Pick extends vscode.QuickPickItem {
   spec: string;
@@ -48,15 +48,6 @@ async function pickVersion(runDir: string, title: string, withStored: boolean): 
   return vscode.window.showQuickPick(items, { title, placeHolder: title });
 }
 
-function runCli(extensionPath: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(extensionPath, "dist", "cli.cjs"), ...args], { env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" }, maxBuffer: 64 << 20, timeout: 10 * 60_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(stderr.trim().split("\n").slice(-3).join("\n") || err.message));
-      else resolve(stdout);
-    });
-  });
-}
-
 export class ReplayPanels {
   constructor(private readonly context: vscode.ExtensionContext) {}
 
@@ -69,7 +60,10 @@ export class ReplayPanels {
     const steps = await vscode.window.showInputBox({ title: "Which stored steps?", value: "all", prompt: "all, a step (12), a range (10-20), a list (1,5,9-12) or last:N" });
     if (steps === undefined) return;
     const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Replaying ${after.label} on ${path.basename(runDir)}…` }, () =>
-      runCli(this.context.extensionPath, ["replay", "--run", runDir, "--before", before.spec, "--after", after.spec, "--steps", steps || "all", "--format", "json"]).then((out) => JSON.parse(out) as ReplayReport),
+      runCli(this.context.extensionPath, ["replay", "--run", runDir, "--before", before.spec, "--after", after.spec, "--steps", steps || "all", "--format", "json"], { timeoutMs: 10 * 60_000 }).then(({ stdout, stderr, error }) => {
+        if (error) throw new Error(stderr.trim().split("\n").slice(-3).join("\n") || error.message);
+        return JSON.parse(stdout) as ReplayReport;
+      }),
     );
     this.show(runDir, report, after);
   }
@@ -103,18 +97,16 @@ ${report.top.slice(0, 50).map((r) => `<tr><td>${r.step}</td><td>${r.group}</td><
 <script nonce="${nonce}">const vscode = acquireVsCodeApi(); document.getElementById("push")?.addEventListener("click", () => vscode.postMessage({ type: "push" }));</script>
 </body></html>`;
     panel.webview.onDidReceiveMessage((m: { type?: unknown }) => {
-      if (m?.type === "push") void pushSpec(runDir, after.spec);
+      if (m?.type === "push") pushSpec(runDir, after.spec).catch((e: Error) => void vscode.window.showErrorMessage(`Rollout Studio: ${e.message}`));
     });
   }
 }
 
 /** Sends a version to the live run: it scores from the next step if the host's check passes. */
 export async function pushSpec(runDir: string, spec: string): Promise<void> {
-  const info = readRunInfo(runDir);
-  const version = /^version:(.+)$/.exec(spec)?.[1];
-  const source = version ? storedVersionSource(runDir, info, version) : { kind: "file" as const, path: spec.replace(/^schedule:/, "") };
-  const command = source.kind === "file" ? { command: "reward" as const, schedule: source.path } : { command: "reward" as const, preset: source.name, options: source.options ?? {} };
-  const answer = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sending the reward to ${path.basename(runDir)} (applied between steps)…` }, () => sendControl(runDir, command, 15 * 60_000));
+  const source = sourceFor(runDir, readRunInfo(runDir), parseVersionSpec(spec));
+  if (!source) throw new Error("The stored scores are not a reward version to push: pick a schedule or a recorded version.");
+  const answer = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sending the reward to ${path.basename(runDir)} (applied between steps)…` }, () => sendControl(runDir, rewardCommand(source), 15 * 60_000));
   if (!answer.ok) throw new Error(`The engine refused: ${answer.error ?? "no reason given"}`);
   if (answer.accepted === false) throw new Error(`The reward was not switched: it failed the host's check, version ${String(answer.version)} goes on.\n${String(answer.error ?? "")}`);
   void vscode.window.showInformationMessage(`Rollout Studio: ${path.basename(runDir)} now scores with version ${String(answer.version)}.`);
@@ -122,9 +114,10 @@ export async function pushSpec(runDir: string, spec: string): Promise<void> {
 
 /** Push: a schedule (the active editor's or a workspace file) to a live run. Rollback: a version the run recorded. */
 export async function pushOrRollback(runDir: string, rollback: boolean): Promise<void> {
+  const info = readRunInfo(runDir);
   const pick = rollback
     ? await vscode.window.showQuickPick(
-        readRunInfo(runDir).reward_versions.map((v): Pick => ({ label: `version ${v}`, description: `first scored step ${readRunInfo(runDir).reward_version_steps?.[v] ?? "?"}`, spec: `version:${v}` })),
+        info.reward_versions.map((v): Pick => ({ label: `version ${v}`, description: `first scored step ${info.reward_version_steps?.[v] ?? "?"}`, spec: `version:${v}` })),
         { title: "Roll back to which reward version?" },
       )
     : await pickVersion(runDir, "Push which reward to the live run?", false);

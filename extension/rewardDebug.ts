@@ -8,9 +8,11 @@ import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 
+import { cliPath } from "./cli";
 import type { TrajectoryRecord } from "../runs/records";
 import { readRewardVersion, readRunInfo } from "../runs/runDir";
-import { stepTimes, storedVersionSource, wireSample } from "../runs/stored";
+import { storedSample } from "../reward/samples";
+import { stepTimes, storedVersionSource } from "../runs/stored";
 
 interface ScheduleFile {
   file: string;
@@ -59,7 +61,7 @@ export async function debugRewardOnSample(extensionPath: string, runDir: string,
   fs.mkdirSync(folder, { recursive: true });
   const name = `step${record.step}-group${record.group}-sample${record.sample}`;
   const sampleFile = path.join(folder, `${path.basename(runDir)}-${name}.json`);
-  fs.writeFileSync(sampleFile, JSON.stringify({ ...wireSample(record, info.config.data?.template, name), step: time.step, progress: time.progress, epoch: time.epoch }, null, 2));
+  fs.writeFileSync(sampleFile, JSON.stringify({ ...storedSample(record, info.config.data?.template, name), step: time.step, progress: time.progress, epoch: time.epoch }, null, 2));
   const document = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(document, { preview: false, viewColumn: vscode.ViewColumn.Beside });
   if (note) void vscode.window.showInformationMessage(note);
@@ -68,7 +70,7 @@ export async function debugRewardOnSample(extensionPath: string, runDir: string,
     type: "node",
     request: "launch",
     name: `Reward: ${name} of ${path.basename(runDir)}`,
-    program: path.join(extensionPath, "dist", "cli.cjs"),
+    program: cliPath(extensionPath),
     args: ["debug-sample", "--schedule", file, "--sample", sampleFile],
     runtimeExecutable: runtime.runtimeExecutable,
     env: runtime.env,

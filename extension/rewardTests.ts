@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
+import { cliEnv, cliPath } from "./cli";
 import { parseCases, type CaseResult } from "../reward/cases";
 
 const PATTERN = "**/*.reward-cases.jsonl";
@@ -121,9 +122,9 @@ export class RewardTests implements vscode.Disposable {
   /** Runs `rollout-studio test-rewards FILE --format json` and reads its results. */
   private check(file: string, token: vscode.CancellationToken): Promise<CaseResult[]> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(this.extensionPath, "dist", "cli.cjs"), "test-rewards", file, "--format", "json"], {
+      const child = spawn(process.execPath, [cliPath(this.extensionPath), "test-rewards", file, "--format", "json"], {
         cwd: path.dirname(file),
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
+        env: cliEnv(),
       });
       const cancel = token.onCancellationRequested(() => child.kill());
       let stdout = "";

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
+import { cliPath } from "./cli";
 import type { TrajectoryRecord } from "../runs/records";
 import { rescoreWithSource } from "../runs/rescore";
 import { listRuns, readRollouts, readRunInfo, stepFiles } from "../runs/runDir";
@@ -108,7 +109,7 @@ export class ScheduleEditorProvider implements vscode.CustomTextEditorProvider {
     const records: TrajectoryRecord[] = readRollouts(last.file).rows.slice(0, PREVIEW_SAMPLES);
     try {
       const template = readRunInfo(runDir).config?.data?.template;
-      const rescored = await rescoreWithSource(records, text, file, { cli: path.join(this.context.extensionPath, "dist", "cli.cjs"), template });
+      const rescored = await rescoreWithSource(records, text, file, { cli: cliPath(this.context.extensionPath), template });
       post({ type: "preview", runDir: path.basename(runDir), step: last.step, rows: rescored });
     } catch (e) {
       post({ type: "notice", notice: { level: "error", message: `Preview failed: ${(e as Error).message}` } });

@@ -25,10 +25,11 @@ import { LoadError, ScheduleRunner, type ScheduleSource } from "./host/runner";
 import { runDemo } from "./demo";
 import { startEngine } from "../runs/engine";
 import { ProgressPrinter } from "../runs/progress";
-import { sendControl } from "../runs/control";
+import { rewardCommand, sendControl } from "../runs/control";
 import { replay } from "../runs/replay";
 import { readMetrics, readRollouts, readRunInfo, RunDirError, stepFiles } from "../runs/runDir";
-import { parseVersionSpec, readStoredSteps, selectSteps, storedVersionSource, wireSample } from "../runs/stored";
+import { parseVersionSpec, readStoredSteps, selectSteps, sourceFor } from "../runs/stored";
+import { storedSample } from "./samples";
 import { checkContract, frameLocation } from "./host/contract";
 
 const USAGE = `rollout-studio — reward design for tool-calling RL
@@ -86,6 +87,11 @@ function sourceFrom(values: { preset?: string; schedule?: string; option?: strin
   if (!values.preset) throw new UsageError("give --preset NAME or --schedule FILE");
   if (!PRESETS[values.preset]) throw new UsageError(`unknown preset "${values.preset}"; presets: ${Object.keys(PRESETS).join(", ")}`);
   return { kind: "preset", name: values.preset, options: parseOptionArgs(values.option ?? []) };
+}
+
+/** --format of the commands that write text for people or JSON Lines for programs. */
+function checkFormat(format: string | undefined): void {
+  if (format !== "text" && format !== "json") throw new UsageError(`--format is text or json, not "${format}"`);
 }
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
@@ -218,7 +224,7 @@ function findCaseFiles(folder: string): string[] {
 
 async function testRewards(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { ...SOURCE_FLAGS, format: { type: "string", default: "text" } }, allowPositionals: true, strict: true });
-  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format is text or json, not "${values.format}"`);
+  checkFormat(values.format);
   // The flags name the reward for every file; without them each file's header does.
   const given = values.preset || values.schedule ? sourceFrom(values) : null;
   const files = positionals.length ? positionals.map((f) => path.resolve(f)) : findCaseFiles(process.cwd());
@@ -288,7 +294,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   });
   if (!values.run) throw new UsageError("replay needs --run DIR, the run whose rollouts to score again");
   if (!values.after) throw new UsageError("replay needs --after: the version to compare (version:HASH, schedule:FILE, preset:NAME or stored)");
-  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format is text or json, not "${values.format}"`);
+  checkFormat(values.format);
   const runDir = path.resolve(values.run);
   const info = readRunInfo(runDir);
   const steps = selectSteps(values.steps, stepFiles(runDir).map((f) => f.step));
@@ -331,7 +337,7 @@ function samplesForCheck(runDir: string, count: number): { samples: unknown[]; t
   const total = stored.reduce((n, s) => n + s.records.length, 0);
   const every = Math.max(1, Math.ceil(total / count));
   const template = info.config.data?.template;
-  return stored.map((s) => ({ time: s.time, samples: s.records.filter((_, i) => i % every === 0).map((r) => wireSample(r, template, `${r.step}/${r.group}/${r.sample}`)) }));
+  return stored.map((s) => ({ time: s.time, samples: s.records.filter((_, i) => i % every === 0).map((r) => storedSample(r, template, `${r.step}/${r.group}/${r.sample}`)) }));
 }
 
 async function checkCommand(argv: string[]): Promise<number> {
@@ -341,7 +347,7 @@ async function checkCommand(argv: string[]): Promise<number> {
     strict: true,
   });
   if (!values.schedule) throw new UsageError("check needs --schedule FILE");
-  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format is text or json, not "${values.format}"`);
+  checkFormat(values.format);
   const file = path.resolve(values.schedule);
   const json = values.format === "json";
   const write = (x: unknown) => process.stdout.write((typeof x === "string" ? x : JSON.stringify(x)) + "\n");
@@ -377,8 +383,8 @@ async function pushCommand(argv: string[]): Promise<number> {
   if (!values.schedule === !values.version) throw new UsageError("push needs one of --schedule FILE or --version HASH (a version the run recorded: rollback)");
   const runDir = path.resolve(values.run);
   const info = readRunInfo(runDir);
-  const source = values.version ? storedVersionSource(runDir, info, values.version) : { kind: "file" as const, path: path.resolve(values.schedule as string) };
-  const answer = await sendControl(runDir, source.kind === "file" ? { command: "reward", schedule: source.path } : { command: "reward", preset: source.name, options: source.options ?? {} }, 15 * 60_000);
+  const source = sourceFor(runDir, info, values.version ? { kind: "version", version: values.version } : { kind: "schedule", path: path.resolve(values.schedule as string) }) as ScheduleSource;
+  const answer = await sendControl(runDir, rewardCommand(source), 15 * 60_000);
   process.stdout.write(JSON.stringify(answer) + "\n");
   return answer.ok && answer.accepted !== false ? 0 : 1;
 }
@@ -387,7 +393,7 @@ async function pushCommand(argv: string[]): Promise<number> {
 async function monitorsCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { run: { type: "string" }, monitors: { type: "string", multiple: true }, "from-step": { type: "string" }, format: { type: "string", default: "text" } }, strict: true });
   if (!values.run) throw new UsageError("monitors needs --run DIR");
-  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format is text or json, not "${values.format}"`);
+  checkFormat(values.format);
   const runDir = path.resolve(values.run);
   const info = readRunInfo(runDir);
   const user: { id: string; spec: MonitorSpec }[] = [];

@@ -4,12 +4,19 @@
 import net from "node:net";
 import path from "node:path";
 
+import type { ScheduleSource } from "../reward/host/runner";
+
 export type ControlCommand =
   | { command: "pause" | "resume" | "stop" | "checkpoint" }
   | { command: "sample"; prompt: string; max_new_tokens?: number; temperature?: number }
   // Score with this schedule file or preset from the next step (push, rollback); answered once applied.
   | { command: "reward"; schedule: string }
   | { command: "reward"; preset: string; options: Record<string, unknown> };
+
+/** The command that switches a live run to a schedule file or a preset (push, rollback). */
+export function rewardCommand(source: ScheduleSource): ControlCommand {
+  return source.kind === "file" ? { command: "reward", schedule: source.path } : { command: "reward", preset: source.name, options: source.options ?? {} };
+}
 
 export interface ControlAnswer {
   ok: boolean;

@@ -157,7 +157,10 @@ function readStep(runDir: string, step: number, file: string, time: TrainingTime
   if (fs.existsSync(index)) {
     entries = readJsonl<IndexEntry>(index, () => null).rows;
   } else {
-    entries = readRollouts(file).rows.map((r) => ({
+    const { rows, bad } = readRollouts(file);
+    // The workers score the file line by line: a line that does not read would shift every score after it.
+    if (bad.length) throw new RunDirError(`${file} line ${bad[0]?.line}: ${bad[0]?.error}; replay needs every record of a step readable`);
+    entries = rows.map((r) => ({
       group: r.group,
       sample: r.sample,
       reward: r.reward,
@@ -224,8 +227,8 @@ async function scorer(runDir: string, info: RunInfo, spec: VersionSpec, options:
     versions,
     // Each worker reads the step's file and scores a contiguous share of it.
     score: async (rows) => {
-      const bounds = pool.map((_, k) => [Math.floor((k * rows.count) / pool.length), Math.floor(((k + 1) * rows.count) / pool.length)] as const);
-      const parts = await Promise.all(pool.map((runner, k) => runner.scoreRecords(rows.file, template, (bounds[k] as readonly [number, number])[0], (bounds[k] as readonly [number, number])[1], rows.time)));
+      const share = (k: number) => Math.floor((k * rows.count) / pool.length);
+      const parts = await Promise.all(pool.map((runner, k) => runner.scoreRecords(rows.file, template, share(k), share(k + 1), rows.time)));
       return concatScores(parts, rows.count);
     },
     close: async () => {

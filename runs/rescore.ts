@@ -8,12 +8,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { storedGroundTruth } from "../reward/samples";
+import { storedSample } from "../reward/samples";
 import type { TrajectoryRecord } from "./records";
 
-/** The ground truth as the template's reward reads it (as the engine sends it). */
-export function rewardGroundTruth(record: TrajectoryRecord, template: string | undefined): string {
-  return storedGroundTruth(record, template);
+/** Whether a schedule's source imports files beside it (then a copy of it must be written beside it too). */
+export function importsNeighbours(source: string): boolean {
+  return /from\s+["']\.{1,2}\//.test(source);
 }
 
 export interface Rescored {
@@ -45,7 +45,7 @@ export async function rescoreWithSource(records: readonly TrajectoryRecord[], so
 /** Runs `use` with the source written to a schedule file that resolves as `scheduleFile` would, then removes it. */
 export async function withScheduleSource<T>(source: string, scheduleFile: string, use: (file: string) => Promise<T>): Promise<T> {
   // Beside the schedule only when it imports its neighbours; otherwise out of the user's folder.
-  const relativeImports = /from\s+["']\.{1,2}\//.test(source);
+  const relativeImports = importsNeighbours(source);
   const folder = relativeImports ? path.dirname(scheduleFile) : fs.mkdtempSync(path.join(os.tmpdir(), "rs-preview-"));
   const preview = path.join(folder, `.${path.basename(scheduleFile, ".ts")}.preview-${process.pid}-${Date.now()}.ts`);
   fs.writeFileSync(preview, source);
@@ -58,7 +58,7 @@ export async function withScheduleSource<T>(source: string, scheduleFile: string
 
 export async function rescore(records: readonly TrajectoryRecord[], rewardArgs: string[], options: RescoreOptions): Promise<Rescored[]> {
   const input = records
-    .map((r, i) => JSON.stringify({ id: String(i), completion: r.completion, ground_truth: rewardGroundTruth(r, options.template), step: r.step, tools: r.prompt?.tools }))
+    .map((r, i) => JSON.stringify({ ...storedSample(r, options.template, String(i)), step: r.step }))
     .join("\n");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-rescore-"));
   const inputFile = path.join(dir, "in.jsonl");

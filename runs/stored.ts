@@ -7,13 +7,8 @@ import path from "node:path";
 import type { TrainingTime } from "../reward/api";
 import type { ScheduleSource } from "../reward/host/runner";
 import type { RunInfo, TrajectoryRecord } from "./records";
-import { storedSample } from "../reward/samples";
+import { importsNeighbours } from "./rescore";
 import { readMetrics, readRewardVersion, readRollouts, stepFiles, RunDirError } from "./runDir";
-
-/** The sample a record was scored from, as the reward host reads it. */
-export function wireSample(record: TrajectoryRecord, template: string | undefined, id: string): Record<string, unknown> {
-  return storedSample(record, template, id) as Record<string, unknown>;
-}
 
 /** The training time of each stored step: from metrics.jsonl, or (older runs) from the step and max_steps. */
 export function stepTimes(runDir: string, info: RunInfo): (step: number) => TrainingTime {
@@ -47,13 +42,12 @@ export interface StoredStep {
   records: TrajectoryRecord[];
 }
 
-/** The records of the chosen steps, each step with its training time. `every` keeps one record in N (for a quick check). */
-export function readStoredSteps(runDir: string, info: RunInfo, steps: number[], every = 1): StoredStep[] {
+/** The records of the chosen steps, each step with its training time. */
+export function readStoredSteps(runDir: string, info: RunInfo, steps: number[]): StoredStep[] {
   const files = new Map(stepFiles(runDir).map((f) => [f.step, f.file]));
   const timeOf = stepTimes(runDir, info);
   return steps.map((step) => {
-    const records = readRollouts(files.get(step) as string).rows;
-    return { step, time: timeOf(step), records: every > 1 ? records.filter((_, i) => i % every === 0) : records };
+    return { step, time: timeOf(step), records: readRollouts(files.get(step) as string).rows };
   });
 }
 
@@ -83,7 +77,7 @@ export function storedVersionSource(runDir: string, info: RunInfo, version: stri
   const stored = readRewardVersion(runDir, version);
   if (!stored) throw new RunDirError(`version ${version} is not recorded in ${runDir} (rewards/${version}.json is missing); versions: ${info.reward_versions.join(", ") || "none"}`);
   if (typeof stored.source === "string") {
-    const relativeImports = /from\s+["']\.{1,2}\//.test(stored.source);
+    const relativeImports = importsNeighbours(stored.source);
     const original = stored.source_file ?? path.join(runDir, "schedule.ts");
     const file = relativeImports ? path.join(path.dirname(original), `.${path.basename(original, path.extname(original))}.${version}.ts`) : path.join(runDir, "rewards", "sources", `${version}.ts`);
     fs.mkdirSync(path.dirname(file), { recursive: true });

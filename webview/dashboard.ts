@@ -7,7 +7,7 @@ import annotationPlugin from "chartjs-plugin-annotation";
 
 import type { EvalResult, RunInfo, StepMetrics } from "../runs/records";
 import type { DashboardToHost, HostToDashboard, MonitorCounts } from "./protocol";
-import { el, notice, themeColor, vscodeApi } from "./ui";
+import { actionLink, el, notice, themeColor, vscodeApi } from "./ui";
 import "./styles.css";
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Legend, Tooltip, annotationPlugin);
@@ -107,11 +107,7 @@ function renderFailures(): void {
   const table = el("table", { class: "failure-table" });
   table.append(el("tr", {}, el("th", {}, "step"), el("th", { class: "num" }, "samples"), el("th", {}, "message (left out of the advantages)")));
   for (const f of [...failures].reverse().slice(0, 50)) {
-    const a = el("a", { href: "#" }, String(f.count));
-    a.addEventListener("click", (e) => {
-      e.preventDefault();
-      send({ type: "openFailures", step: f.step });
-    });
+    const a = actionLink(String(f.count), {}, () => send({ type: "openFailures", step: f.step }));
     table.append(el("tr", { class: "failure-row" }, el("td", {}, String(f.step)), el("td", { class: "num" }, a), el("td", {}, f.message)));
   }
   failureBox.replaceChildren(el("h3", {}, `Reward failures (${failures.reduce((n, f) => n + f.count, 0)})`), table);
@@ -128,14 +124,7 @@ function renderMonitors(): void {
   }
   const table = el("table", { class: "monitor-table" });
   table.append(el("tr", {}, el("th", {}, "monitor"), el("th", { class: "num" }, `step ${last.step}`), el("th", { class: "num" }, "whole run"), el("th", { class: "num" }, "steps flagged")));
-  const link = (text: string, id: string, step?: number) => {
-    const a = el("a", { href: "#", class: "monitor-link", "data-monitor": id }, text);
-    a.addEventListener("click", (e) => {
-      e.preventDefault();
-      send({ type: "openMonitor", id, ...(step === undefined ? {} : { step }) });
-    });
-    return a;
-  };
+  const link = (text: string, id: string, step?: number) => actionLink(text, { class: "monitor-link", "data-monitor": id }, () => send({ type: "openMonitor", id, ...(step === undefined ? {} : { step }) }));
   for (const m of last.monitors) {
     const counts = monitorSteps.map((s) => s.monitors.find((x) => x.id === m.id)?.count ?? 0);
     const total = counts.reduce((a: number, b) => a + (b ?? 0), 0);

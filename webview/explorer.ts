@@ -10,7 +10,7 @@ import "@vscode-elements/elements/dist/vscode-option/index.js";
 import { diffCalls, type ArgumentDiff, type CallsDiff } from "../reward/diff";
 import type { ToolCall } from "../reward/parse";
 import type { ExplorerToHost, HostToExplorer, Query, SampleDetail, SampleRow } from "./protocol";
-import { el, notice, vscodeApi } from "./ui";
+import { actionLink, el, notice, vscodeApi } from "./ui";
 import "./styles.css";
 
 /** Saved with the panel: the host reopens the same run (runDir, step) after a reload. */
@@ -276,11 +276,8 @@ function renderDetail(): void {
   comps.append(el("tr", {}, el("th", {}, "component"), el("th", {}, "value"), el("th", {}, "raw"), el("th", {}, "weight"), el("th", {}, "why")));
   for (const [name, c] of Object.entries(d.components)) {
     // The component's name opens the schedule where its value was decided (the rule, else its score function).
-    const link = el("a", { href: "#", class: "source-link", title: c.at ? `Open the schedule at line ${c.at.line}, where this value was decided` : "Open the schedule at this component's score function" }, name);
-    link.addEventListener("click", (e) => {
-      e.preventDefault();
-      send({ type: "openSource", index: d.index, component: name });
-    });
+    const title = c.at ? `Open the schedule at line ${c.at.line}, where this value was decided` : "Open the schedule at this component's score function";
+    const link = actionLink(name, { class: "source-link", title }, () => send({ type: "openSource", index: d.index, component: name }));
     const where = c.at ? el("span", { class: "meta" }, ` · line ${c.at.line}`) : "";
     comps.append(el("tr", { class: "component", "data-component": name }, el("td", {}, link), el("td", { class: "num" }, c.value.toFixed(3)), el("td", { class: "num" }, c.raw.toFixed(3)), el("td", { class: "num" }, c.weight.toFixed(3)), el("td", {}, c.why, where)));
   }

@@ -22,6 +22,16 @@ export function el(tag: string, attributes: Record<string, string> = {}, ...chil
   return node;
 }
 
+/** A link that runs an action in the webview instead of navigating. */
+export function actionLink(text: string, attributes: Record<string, string>, action: () => void): HTMLElement {
+  const a = el("a", { href: "#", ...attributes }, text);
+  a.addEventListener("click", (e) => {
+    e.preventDefault();
+    action();
+  });
+  return a;
+}
+
 /** A colour from VS Code's theme variables, so charts follow light, dark and high-contrast themes. */
 export function themeColor(variable: string, fallback: string): string {
   const value = getComputedStyle(document.documentElement).getPropertyValue(variable).trim();

@@ -170,14 +170,17 @@ function records(message: Extract<ToWorker, { type: "records" }>): void {
   } catch (err) {
     return post({ type: "replayed", batch: message.batch, scores: { totals: new Float64Array(0), failures: [], components: {} }, error: `cannot read ${message.file}: ${(err as Error).message}` });
   }
+  // A line that is not JSON is a bad_input failure with the reader's message, settled before scoring.
+  const unreadable: Settled = [];
   const samples = lines.map((line, i) => {
     try {
       return storedSample(JSON.parse(line) as StoredSampleFields, message.template, String(message.from + i));
     } catch (err) {
-      return { id: String(message.from + i), error: `line ${message.from + i + 1} of ${message.file}: ${(err as Error).message}` };
+      unreadable.push([i, { kind: "bad_input", message: `line ${message.from + i + 1} of ${message.file}: ${(err as Error).message}` }]);
+      return null;
     }
   });
-  const scores = scoreSamples(s, samples, message.time, message.version, message.settled, message.rest);
+  const scores = scoreSamples(s, samples, message.time, message.version, [...message.settled, ...unreadable], message.rest);
   const n = scores.length;
   const out: CompactScores = { totals: new Float64Array(n), failures: new Array<string | null>(n).fill(null), components: {} };
   scores.forEach((score, i) => {
