@@ -477,7 +477,18 @@ test("Monitors on the dashboard: counts per step and over the run, opening the f
   const run = path.join(workspace, ".rollout-studio", "runs", "debug-run");
   if (!fs.existsSync(run)) fs.cpSync(path.join(ROOT, "test", "fixtures", "run-small"), run, { recursive: true });
   await openRunNamed("debug-run"); // Open Run always asks (it offers to browse for a run too)
-  const dashboard = await until("the monitors on the debug run's dashboard", () => frameWithText(".monitor-table", "Format right, wrong function"), 60_000).catch(async (e: Error) => {
+  // The fixture run's dashboard (3 of 3 steps), not the demo run's, which may be open beside it.
+  const fixtureDashboard = async () => {
+    for (const frame of page.frames()) {
+      try {
+        if ((await frame.locator(".monitor-table").count()) && /step 3 of 3/.test(await frame.locator(".run-header").innerText({ timeout: 2000 }))) return frame;
+      } catch {
+        // a frame that went away while looking
+      }
+    }
+    return undefined;
+  };
+  const dashboard = await until("the monitors on the debug run's dashboard", fixtureDashboard, 60_000).catch(async (e: Error) => {
     await shot("12-monitors-missing");
     throw e;
   });
