@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // A webview's CSP nonce (and anything else that must not be guessed) comes from node:crypto.
+    files: ["extension/**/*.ts", "runs/**/*.ts"],
+    rules: { "no-restricted-properties": ["error", { object: "Math", property: "random", message: "Use newNonce() / node:crypto: Math.random is predictable." }] },
+  },
+  {
     files: ["**/*.cjs", "**/*.mjs", "scripts/**"],
     languageOptions: { globals: { require: "readonly", module: "writable", __dirname: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },

@@ -182,7 +182,8 @@ class DashboardPanel {
       const args = ["monitors", "--run", this.runDir, "--from-step", String(from), "--format", "json", ...files.flatMap((f) => ["--monitors", f])];
       void runCli(this.context.extensionPath, args, { timeoutMs: 120_000 }).then(({ stdout, stderr, error }) => {
         this.monitorsRunning = false;
-        if (error) {
+        // Exit 1 with results: some rollout lines did not read (named in the results); the rest were evaluated.
+        if (error && !stdout.trim()) {
           if (!this.monitorsFailed) this.post({ type: "notice", notice: { level: "warning", message: `Monitors could not run: ${stderr.trim().split("\n").slice(-2).join(" ") || error.message}` } });
           this.monitorsFailed = true;
           return;
@@ -198,6 +199,7 @@ class DashboardPanel {
             list.push([result.step, r.flagged]);
             this.monitorFlags.set(r.id, list);
           }
+          for (const bad of result.unreadable ?? []) this.post({ type: "notice", notice: { level: "warning", message: `Monitors: ${bad.file} line ${bad.line} is not a readable rollout record (${bad.error}); it was not evaluated.` } });
           steps.push({ step: result.step, samples: result.samples, monitors: result.results.map((r) => ({ id: r.id, title: r.title, count: r.error ? null : r.flagged.length, ...(r.error ? { error: r.error } : {}) })) });
         }
         if (steps.length || reset) this.post({ type: "monitors", steps, reset: reset || from === 1 });

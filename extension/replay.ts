@@ -9,6 +9,7 @@ import * as vscode from "vscode";
 
 import { rewardCommand, sendControl } from "../runs/control";
 import { runCli } from "./cli";
+import { newNonce } from "./webviewHtml";
 import type { ReplayReport } from "../runs/replay";
 import { liveEnginePid, readRunInfo } from "../runs/runDir";
 import { parseVersionSpec, sourceFor } from "../runs/stored";
@@ -71,7 +72,7 @@ export class ReplayPanels {
   private show(runDir: string, report: ReplayReport, after: Pick): void {
     const panel = vscode.window.createWebviewPanel("rolloutStudio.replay", `Replay · ${path.basename(runDir)}`, vscode.ViewColumn.Beside, { enableScripts: true, localResourceRoots: [] });
     const live = liveEnginePid(runDir) !== null;
-    const nonce = Math.random().toString(36).slice(2);
+    const nonce = newNonce();
     const f = (x: number | null) => (x === null ? "—" : x.toFixed(4));
     const max = Math.max(1, ...report.histogram.before, ...report.histogram.after);
     const bars = report.histogram.before

@@ -12,9 +12,14 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   return { enableScripts: true, localResourceRoots: [webviewRoot(extensionUri)] };
 }
 
+/** A Content-Security-Policy nonce: 128 random bits from the system's CSPRNG, as CSP asks. */
+export function newNonce(): string {
+  return randomBytes(16).toString("base64");
+}
+
 /** The page for one of the bundles in dist/webview (dashboard, explorer). */
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: "dashboard" | "explorer" | "schedule", title: string): string {
-  const nonce = randomBytes(16).toString("base64");
+  const nonce = newNonce();
   const root = webviewRoot(extensionUri);
   const script = webview.asWebviewUri(vscode.Uri.joinPath(root, `${bundle}.js`));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(root, `${bundle}.css`));

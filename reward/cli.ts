@@ -317,6 +317,7 @@ async function replayCommand(argv: string[]): Promise<number> {
     `replayed ${report.samples} samples of ${report.steps.length} step(s) in ${report.seconds.total.toFixed(2)} s`,
     `before: ${report.before.label} (${report.before.versions.join(", ")}), mean ${f(report.meanBefore)}, ${report.failuresBefore} reward failures`,
     `after:  ${report.after.label} (${report.after.versions.join(", ")}), mean ${f(report.meanAfter)}, ${report.failuresAfter} reward failures`,
+    ...(report.missingRecords ? [`warning: ${report.missingRecords} record(s) listed in the step index are missing from their rollout files (cut short or emptied since); re-scored, each is a reward failure`] : []),
     `changed: ${report.changed} (${report.increased} up, ${report.decreased} down)`,
     ...report.components.map((c) => `  ${c.name}: mean ${f(c.meanBefore)} → ${f(c.meanAfter)}, changed on ${c.changed}`),
     `groups: ${report.groups.total}; zero variance ${report.groups.zeroVarianceBefore} → ${report.groups.zeroVarianceAfter} (${report.groups.gainVariance} gain variance, ${report.groups.loseVariance} lose it); advantage sign flips ${report.groups.signFlips}; mean |Δadvantage| ${report.groups.meanAbsAdvantageChange.toFixed(4)}`,
@@ -405,13 +406,21 @@ async function monitorsCommand(argv: string[]): Promise<number> {
   }
   const from = numberFlag("from-step", values["from-step"]) ?? 1;
   const metrics = readMetrics(runDir).rows;
+  let unreadable = 0;
   for (const { step, file } of stepFiles(runDir)) {
     if (step < from || step > info.step) continue;
-    const result = evaluateMonitors(readRollouts(file).rows, metrics.filter((m) => m.step <= step), user);
+    const { rows, bad } = readRollouts(file);
+    const result = evaluateMonitors(rows, metrics.filter((m) => m.step <= step), user);
+    if (bad.length) {
+      result.unreadable = bad;
+      unreadable += bad.length;
+    }
     if (values.format === "json") process.stdout.write(JSON.stringify(result) + "\n");
     else process.stdout.write(`step ${step} (${result.samples} samples): ${result.results.map((r) => `${r.title} ${r.error ? "ERROR" : r.flagged.length}`).join(" · ")}\n${result.results.filter((r) => r.error).map((r) => `  ${r.error}\n`).join("")}`);
+    for (const b of bad) process.stderr.write(`rollout-studio monitors: ${b.file} line ${b.line} is not a readable rollout record (${b.error}); the monitors did not see it\n`);
   }
-  return 0;
+  // Every readable step is still evaluated; exit 1 says that some samples were not seen.
+  return unreadable ? 1 : 0;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface StepMonitors {
   step: number;
   samples: number;
   results: MonitorResult[];
+  /** Lines of the step's rollout file that could not be read: the monitors did not see those samples. */
+  unreadable?: { file: string; line: number; error: string }[];
 }
 
 const key = (c: ToolCall) => `${c.name}\u0000${JSON.stringify(Object.entries(c.arguments ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)))}`;

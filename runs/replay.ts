@@ -51,6 +51,8 @@ export interface ReplayReport {
   before: { label: string; versions: string[] };
   after: { label: string; versions: string[] };
   samples: number;
+  /** Records a step's index lists that its rollout file no longer holds (they are reward failures when re-scored). */
+  missingRecords: number;
   /** Samples whose total (or failure status) differs. */
   changed: number;
   increased: number;
@@ -139,9 +141,13 @@ interface StepRows {
   samples: Int32Array;
   stored: CompactScores;
   versions: string[];
+  /** Records the index lists past the end of the rollout file (cut short or emptied since). */
+  missing: number;
 }
 
 interface IndexEntry {
+  offset?: number;
+  length?: number;
   group: number;
   sample: number;
   reward: number | null;
@@ -153,9 +159,17 @@ interface IndexEntry {
 /** The stored scores of a step, from its compact index (docs/run-directory.md), else from its records. */
 function readStep(runDir: string, step: number, file: string, time: TrainingTime): StepRows {
   let entries: IndexEntry[];
+  let missing = 0;
   const index = path.join(runDir, "index", path.basename(file));
   if (fs.existsSync(index)) {
     entries = readJsonl<IndexEntry>(index, () => null).rows;
+    let size = 0;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      // A missing file holds none of the records.
+    }
+    for (const e of entries) if (typeof e.offset === "number" && typeof e.length === "number" && e.offset + e.length > size) missing++;
   } else {
     const { rows, bad } = readRollouts(file);
     // The workers score the file line by line: a line that does not read would shift every score after it.
@@ -182,7 +196,7 @@ function readStep(runDir: string, step: number, file: string, time: TrainingTime
     versions.add(e.reward_version);
     for (const [name, value] of Object.entries(e.components ?? {})) (stored.components[name] ??= new Float64Array(n).fill(NaN))[i] = value;
   });
-  return { step, time, file, count: n, groups, samples, stored, versions: [...versions] };
+  return { step, time, file, count: n, groups, samples, stored, versions: [...versions], missing };
 }
 
 interface Scorer {
@@ -190,6 +204,25 @@ interface Scorer {
   versions: Set<string>;
   score(rows: StepRows): Promise<CompactScores>;
   close(): Promise<void>;
+}
+
+/** A shard's scores padded to `expected` rows: a record the rollout file no longer holds is a reward failure saying so. */
+function withMissing(part: CompactScores, expected: number, from: number, rows: StepRows): CompactScores {
+  const have = part.totals.length;
+  if (have >= expected) return part;
+  const totals = new Float64Array(expected).fill(NaN);
+  totals.set(part.totals);
+  const failures = part.failures.slice();
+  for (let i = have; i < expected; i++) {
+    failures.push(`missing record: ${rows.file} holds fewer records than the step's index lists (${rows.count}); record ${from + i + 1} (group ${rows.groups[from + i]}, sample ${rows.samples[from + i]}) is not in it, so it could not be scored`);
+  }
+  const components: CompactScores["components"] = {};
+  for (const [name, column] of Object.entries(part.components)) {
+    const padded = new Float64Array(expected).fill(NaN);
+    padded.set(column);
+    components[name] = padded;
+  }
+  return { totals, failures, components };
 }
 
 /** Joins the column blocks of consecutive shards. */
@@ -229,7 +262,8 @@ async function scorer(runDir: string, info: RunInfo, spec: VersionSpec, options:
     score: async (rows) => {
       const share = (k: number) => Math.floor((k * rows.count) / pool.length);
       const parts = await Promise.all(pool.map((runner, k) => runner.scoreRecords(rows.file, template, share(k), share(k + 1), rows.time)));
-      return concatScores(parts, rows.count);
+      // A worker answers for the lines its share of the file still holds: the rest are missing records.
+      return concatScores(parts.map((part, k) => withMissing(part, share(k + 1) - share(k), share(k), rows)), rows.count);
     },
     close: async () => {
       await Promise.all(pool.map((r) => r.close()));
@@ -258,7 +292,14 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
   const rescored = [options.before, options.after].filter((v) => v.kind !== "stored").length;
   // The cores go to the versions being scored; the main thread only compares.
   const workers = Math.max(1, Math.floor(Math.min(os.availableParallelism(), 8) / Math.max(1, rescored)));
-  const [before, after] = await Promise.all([scorer(runDir, info, options.before, options, workers), scorer(runDir, info, options.after, options, workers)]);
+  // Both versions start together; when one cannot start, the other's workers are closed before the error goes on.
+  const scorers = await Promise.allSettled([scorer(runDir, info, options.before, options, workers), scorer(runDir, info, options.after, options, workers)]);
+  const failed = scorers.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await Promise.all(scorers.map((s) => (s.status === "fulfilled" ? s.value.close() : undefined)));
+    throw failed.reason;
+  }
+  const [before, after] = scorers.map((s) => (s as PromiseFulfilledResult<Scorer>).value) as [Scorer, Scorer];
   const out = options.samplesOut ? fs.openSync(options.samplesOut, "w") : null;
   const totalsBefore: number[] = [];
   const totalsAfter: number[] = [];
@@ -274,6 +315,7 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
   let decreased = 0;
   let failuresBefore = 0;
   let failuresAfter = 0;
+  let missingRecords = 0;
   let scoreTime = 0;
   let readTime = 0;
   try {
@@ -283,6 +325,7 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
       if (!file) throw new RunDirError(`step ${step} has no rollout file in ${runDir}`);
       const t0 = performance.now();
       const rows = readStep(runDir, step, file, timeOf(step));
+      missingRecords += rows.missing;
       readTime += performance.now() - t0;
       const scored = Promise.all([before.score(rows), after.score(rows)]);
       scored.catch(() => undefined); // awaited below; a failure while the previous step is compared is not unhandled
@@ -379,6 +422,7 @@ export async function replay(runDir: string, info: RunInfo, options: ReplayOptio
     before: { label: before.label, versions: [...before.versions] },
     after: { label: after.label, versions: [...after.versions] },
     samples,
+    missingRecords,
     changed,
     increased,
     decreased,

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { metricsProblem, recordProblem, type EvalResult, type RewardVersion, type RunInfo, type StepMetrics, type TrajectoryRecord } from "./records.js";
+import { metricsProblem, recordProblem, rewardVersionProblem, runInfoProblem, type EvalResult, type RewardVersion, type RunInfo, type StepMetrics, type TrajectoryRecord } from "./records.js";
 
 export class RunDirError extends Error {}
 
@@ -116,7 +116,8 @@ export function readRunInfo(runDir: string): RunInfo {
   } catch (e) {
     throw new RunDirError(`${file} is not valid JSON (${(e as Error).message}); the engine replaces it atomically, so another program changed it`);
   }
-  if (typeof info !== "object" || info === null || typeof (info as RunInfo).status !== "string") throw new RunDirError(`${file} has no "status": not a Rollout Studio run`);
+  const problem = runInfoProblem(info);
+  if (problem) throw new RunDirError(`${file}: ${problem}. run.json is written by the engine (docs/run-directory.md); restore it or open another run`);
   const run = info as RunInfo;
   run.reward_versions ??= [];
   run.step ??= 0;
@@ -132,12 +133,25 @@ export function readEvals(runDir: string): EvalResult[] {
   return readJsonl<EvalResult>(path.join(runDir, "eval.jsonl"), (v) => (typeof (v as EvalResult)?.split === "string" ? null : `"split" must be a string`)).rows;
 }
 
+/** A stored reward version; null when the run has no record of it. A record that does not read is an error saying why. */
 export function readRewardVersion(runDir: string, version: string): RewardVersion | null {
+  const file = path.join(runDir, "rewards", `${version}.json`);
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(path.join(runDir, "rewards", `${version}.json`), "utf8")) as RewardVersion;
-  } catch {
-    return null;
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new RunDirError(`${file} cannot be read: ${(e as Error).message}`);
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new RunDirError(`${file} is corrupt: it is not valid JSON (${(e as Error).message}). The version it records cannot be run again`);
+  }
+  const problem = rewardVersionProblem(value);
+  if (problem) throw new RunDirError(`${file} is corrupt: ${problem}`);
+  return value as RewardVersion;
 }
 
 /** The step files of a run, in step order. */

@@ -180,6 +180,52 @@ describe("rollout-studio replay", () => {
     assert.match(steps.err, /none of them is stored in this run \(stored: 1–3\)/);
   });
 
+  it("reports records that a cut-short or emptied rollout file no longer holds as failures, never as 0", () => {
+    const cut = path.join(dir, "cut");
+    cpSync(run, cut, { recursive: true });
+    const step2 = path.join(cut, "rollouts", "step-000002.jsonl");
+    const lines = readFileSync(step2, "utf8").split("\n").filter(Boolean);
+    assert.equal(lines.length, 12);
+    writeFileSync(step2, lines.slice(0, 5).join("\n") + "\n");
+    writeFileSync(path.join(cut, "rollouts", "step-000003.jsonl"), "");
+    const flat = schedule("seven.ts", 'export default defineSchedule({ name: "seven", components: { x: { score: () => rule(0.7, "same for all") } } });\n');
+    const r = cli(["replay", "--run", cut, "--after", `schedule:${flat}`, "--steps", "2-3", "--format", "json", "--samples-out", path.join(dir, "cut.jsonl")]);
+    assert.equal(r.code, 0, r.err);
+    const report = JSON.parse(r.out) as ReplayReport;
+    assert.equal(report.samples, 24);
+    assert.equal(report.missingRecords, 7 + 12);
+    assert.equal(report.failuresAfter, 19);
+    assert.equal(report.histogram.after.reduce((a, b) => a + b, 0), 5, "only the five records still there are scored");
+    const rows = readFileSync(path.join(dir, "cut.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as ReplayedSample);
+    assert.ok(rows.slice(0, 5).every((row) => row.after === 0.7));
+    for (const row of rows.slice(5)) {
+      assert.equal(row.after, null, `step ${row.step} sample ${row.group}/${row.sample} is not scored 0`);
+      assert.match(row.failureAfter ?? "", /missing record: .*step-00000[23]\.jsonl holds fewer records than the step's index lists \(12\)/);
+    }
+    const text = cli(["replay", "--run", cut, "--after", `schedule:${flat}`, "--steps", "2-3"]);
+    assert.match(text.out, /warning: 19 record\(s\) listed in the step index are missing/);
+  });
+
+  it("exits with the error when the version to compare against cannot start", () => {
+    const flat = schedule("flat-before.ts", 'export default defineSchedule({ name: "flat", components: { one: { score: () => rule(1, "same") } } });\n');
+    const broken = schedule("broken-before.ts", "export default defineSchedule({ name: 'b', components: { x: { score: () => 1 + } } });\n");
+    const corrupt = path.join(dir, "corrupt-version");
+    cpSync(run, corrupt, { recursive: true });
+    writeFileSync(path.join(corrupt, "rewards", `${storedVersion()}.json`), '{"version": "017f');
+    const cases: [string, string[], RegExp, RegExp?][] = [
+      [run, ["--before", "version:0123456789ab"], /version 0123456789ab is not recorded in .*rewards\/0123456789ab\.json is missing/],
+      [run, ["--before", `schedule:${broken}`], /broken-before\.ts/],
+      [corrupt, ["--before", `version:${storedVersion()}`], /rewards\/017fa231035e\.json is corrupt: it is not valid JSON/, /is missing/],
+    ];
+    for (const [runDir, args, message, not] of cases) {
+      const r = spawnSync(process.execPath, [CLI, "replay", "--run", runDir, ...args, "--after", `schedule:${flat}`], { encoding: "utf8", cwd: ROOT, timeout: 30_000 });
+      assert.equal(r.signal, null, `replay ${args.join(" ")} exits by itself (it hung)`);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, message);
+      if (not) assert.doesNotMatch(r.stderr, not);
+    }
+  });
+
   it("computes GRPO advantages as the engine does", () => {
     assert.deepEqual(groupAdvantages([1, null], true), [0, 0]);
     const adv = groupAdvantages([0, 1, null, 1], false);

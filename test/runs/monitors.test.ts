@@ -1,7 +1,7 @@
 // Monitors: the built-in patterns on records made to show them (and not to), user predicates through the CLI.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -88,6 +88,16 @@ describe("rollout-studio monitors", () => {
     const broken = steps[1]?.results.find((x) => x.id === "broken");
     assert.match(broken?.error ?? "", /monitor "broken" threw: bad predicate/);
     assert.equal(steps[0]?.results.find((x) => x.id === "broken")?.error, undefined);
+    // A rollout line that does not read is named, not dropped: the other steps and samples are still evaluated.
+    const step2 = path.join(dir, "run", "rollouts", "step-000002.jsonl");
+    const original = readFileSync(step2, "utf8");
+    writeFileSync(step2, original.replace(/\n/, '\n{"step": 2, "broken\n'));
+    const cut = spawnSync(process.execPath, [CLI, "monitors", "--run", path.join(dir, "run"), "--format", "json"], { encoding: "utf8" });
+    writeFileSync(step2, original);
+    assert.equal(cut.status, 1, "some samples were not seen");
+    assert.match(cut.stderr, /step-000002\.jsonl line 2 is not a readable rollout record \(.*\); the monitors did not see it/);
+    const cutSteps = cut.stdout.trim().split("\n").map((l) => JSON.parse(l) as StepMonitors);
+    assert.deepEqual(cutSteps.map((s) => [s.step, s.samples, s.unreadable?.map((u) => u.line)]), [[1, 12, undefined], [2, 12, [2]], [3, 12, undefined]]);
     const notMonitors = path.join(dir, "wrong.monitors.ts");
     writeFileSync(notMonitors, "export default 3;\n");
     const bad = spawnSync(process.execPath, [CLI, "monitors", "--run", path.join(dir, "run"), "--monitors", notMonitors], { encoding: "utf8" });

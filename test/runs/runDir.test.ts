@@ -44,6 +44,26 @@ describe("run directory", () => {
     assert.throws(() => readRunInfo(empty), /not valid JSON/);
   });
 
+  it("refuses a run.json whose fields have the wrong type, naming the field", () => {
+    const run = tempCopy();
+    const good = JSON.parse(fs.readFileSync(path.join(run, "run.json"), "utf8")) as Record<string, unknown>;
+    const cases: [unknown, RegExp][] = [
+      [{ ...good, step: "3" }, /"step" must be a whole number, found "3"/],
+      [{ ...good, reward_versions: "017fa231035e" }, /"reward_versions" must be a list of version strings/],
+      [{ ...good, checkpoints: [{ step: 1 }] }, /"checkpoints" must be a list of \{"step": number, "path": string\}/],
+      [{ ...good, config: { ...(good.config as object), data: { template: 3 } } }, /"config\.data\.template" must be a string, found 3/],
+      [{ ...good, config: [] }, /"config" must be an object, found a list/],
+      [{ ...good, status: 1 }, /"status" must be a string/],
+      [[good], /it is not a JSON object/],
+    ];
+    for (const [value, message] of cases) {
+      fs.writeFileSync(path.join(run, "run.json"), JSON.stringify(value));
+      assert.throws(() => readRunInfo(run), (e: Error) => e instanceof RunDirError && message.test(e.message) && e.message.includes(path.join(run, "run.json")), `${JSON.stringify(value).slice(0, 80)} → ${message}`);
+    }
+    fs.writeFileSync(path.join(run, "run.json"), JSON.stringify(good));
+    assert.equal(readRunInfo(run).step, 3);
+  });
+
   it("keeps the readable rows of a corrupt or truncated file and reports the bad lines by number", () => {
     const run = tempCopy();
     const file = stepFiles(run)[0]!.file;
