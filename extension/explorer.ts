@@ -14,6 +14,7 @@ import { readRewardVersion, readRunInfo, stepFiles } from "../runs/runDir";
 import { SampleStore } from "../runs/samples";
 import { parseExplorerMessage, type HostToExplorer, type Query } from "../webview/protocol";
 import { debugRewardOnSample, openComponentSource } from "./rewardDebug";
+import { mayRunStoredCode, requireStoredCode } from "./trust";
 import { webviewHtml, webviewOptions } from "./webviewHtml";
 
 export const EXPLORER_EDITOR = "rolloutStudio.rolloutExplorer";
@@ -190,7 +191,9 @@ class ExplorerSession {
           if (!runDir) throw new Error("This sample is not from a run directory, so the reward version that scored it is not known.");
           if (!vscode.workspace.isTrusted) throw new Error("This workspace is not trusted: Rollout Studio runs no reward code in it.");
           const record = this.store.record(message.index);
-          const done = message.type === "debug" ? debugRewardOnSample(this.extensionPath, runDir, record) : openComponentSource(runDir, record, message.component);
+          // Debugging runs the version's stored code; opening its source only shows it.
+          const allowed = message.type === "debug" ? requireStoredCode(runDir, "under the debugger on this sample") : Promise.resolve();
+          const done = allowed.then(() => (message.type === "debug" ? debugRewardOnSample(this.extensionPath, runDir, record) : openComponentSource(runDir, record, message.component)));
           done.catch((e: Error) => this.post({ type: "notice", notice: { level: "error", message: e.message } }));
           break;
         }
@@ -221,6 +224,10 @@ class ExplorerSession {
       const version = readRewardVersion(runDir, record.reward_version);
       let costs;
       if (version?.source && version.source_file) {
+        if (!(await mayRunStoredCode(runDir, "to price each tool-call difference of its samples", "unless declined"))) {
+          this.post({ type: "costs", index, costs: null, note: `This run folder is outside the workspace and running its stored reward code was not allowed, so the cost of each difference is not computed. Open the sample again after allowing it (or open the run from inside the workspace).` });
+          return;
+        }
         costs = await withScheduleSource(version.source, version.source_file, (file) => differenceCosts(record, ["--schedule", file], options));
       } else if (info.config?.reward?.preset) {
         const presetOptions = Object.entries((info.config.reward as { options?: Record<string, unknown> }).options ?? {}).flatMap(([k, v]) => ["--option", `${k}=${String(v)}`]);

@@ -9,6 +9,7 @@ import * as vscode from "vscode";
 
 import { rewardCommand, sendControl } from "../runs/control";
 import { runCli } from "./cli";
+import { requireStoredCode } from "./trust";
 import { newNonce } from "./webviewHtml";
 import type { ReplayReport } from "../runs/replay";
 import { liveEnginePid, readRunInfo } from "../runs/runDir";
@@ -58,6 +59,7 @@ export class ReplayPanels {
     if (!after) return;
     const before = await pickVersion(runDir, `Compare ${after.label} against…`, true);
     if (!before) return;
+    for (const pick of [before, after]) if (pick.spec.startsWith("version:")) await requireStoredCode(runDir, "to replay a stored reward version");
     const steps = await vscode.window.showInputBox({ title: "Which stored steps?", value: "all", prompt: "all, a step (12), a range (10-20), a list (1,5,9-12) or last:N" });
     if (steps === undefined) return;
     const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Replaying ${after.label} on ${path.basename(runDir)}…` }, () =>
@@ -105,6 +107,7 @@ ${report.top.slice(0, 50).map((r) => `<tr><td>${r.step}</td><td>${r.group}</td><
 
 /** Sends a version to the live run: it scores from the next step if the host's check passes. */
 export async function pushSpec(runDir: string, spec: string): Promise<void> {
+  if (spec.startsWith("version:")) await requireStoredCode(runDir, "to send a stored reward version to the live run");
   const source = sourceFor(runDir, readRunInfo(runDir), parseVersionSpec(spec));
   if (!source) throw new Error("The stored scores are not a reward version to push: pick a schedule or a recorded version.");
   const answer = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sending the reward to ${path.basename(runDir)} (applied between steps)…` }, () => sendControl(runDir, rewardCommand(source), 15 * 60_000));

@@ -150,6 +150,15 @@ before(async () => {
   const pack = spawnSync("npm", ["run", "--silent", "package"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   assert.equal(pack.status, 0, "npm run package failed");
 
+  await launchVSCode("trusted");
+});
+
+/**
+ * Starts code-server on a new workspace with the .vsix installed, and Chromium on it (sets `workspace`,
+ * `page`). "trusted": Workspace Trust off, as most users have it. "restricted": Workspace Trust on and the
+ * folder never trusted, so VS Code opens it in Restricted Mode.
+ */
+async function launchVSCode(mode: "trusted" | "restricted"): Promise<void> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "rs-e2e-"));
   workspace = path.join(home, "workspace");
   const userData = path.join(home, "user-data");
@@ -160,7 +169,8 @@ before(async () => {
   fs.writeFileSync(
     path.join(userData, "User", "settings.json"),
     JSON.stringify({
-      "security.workspace.trust.enabled": false,
+      "security.workspace.trust.enabled": mode === "restricted",
+      "security.workspace.trust.startupPrompt": "never",
       "workbench.startupEditor": "none",
       "workbench.tips.enabled": false,
       "files.autoSave": "off", // desktop VS Code's default (the web build saves after a delay)
@@ -174,9 +184,10 @@ before(async () => {
   assert.equal(installed.status, 0, `code-server --install-extension failed: ${installed.stdout}${installed.stderr}`);
 
   const port = await freePort();
+  serverLog = "";
   server = spawn(
     CODE_SERVER,
-    ["--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--extensions-dir", extensions, "--user-data-dir", userData, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", workspace],
+    ["--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--extensions-dir", extensions, "--user-data-dir", userData, "--disable-telemetry", "--disable-update-check", ...(mode === "trusted" ? ["--disable-workspace-trust"] : []), workspace],
     { env, stdio: ["ignore", "pipe", "pipe"] },
   );
   server.stdout!.on("data", (d: Buffer) => (serverLog += d.toString()));
@@ -196,7 +207,7 @@ before(async () => {
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
   await page.waitForTimeout(3000); // extensions activate after the workbench renders
-});
+}
 
 after(async () => {
   // Stop a run that a failed test left going, then the browser and code-server.
@@ -552,4 +563,81 @@ test("Saving a schedule runs its contract check on stored samples: problems in t
   assert.match(text, /outside its declared range \[0, 1\]/);
   assert.match(text, /fails its contract and will not be hot-reloaded/);
   await shot("14-contract-check");
+});
+
+test("A run folder from outside the workspace: its stored reward code runs only when the user allows it", { timeout: 3 * 60_000 }, async () => {
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), "rs-e2e-outside-"));
+  /** A copy of the fixture run outside the workspace, cut to `steps` steps so its explorer is told apart by its count. */
+  const foreignRun = async (name: string, steps: number) => {
+    const dir = path.join(outside, name);
+    fs.cpSync(path.join(ROOT, "test", "fixtures", "run-small"), dir, { recursive: true });
+    for (let step = steps + 1; step <= 3; step++) for (const folder of ["rollouts", "index"]) fs.rmSync(path.join(dir, folder, `step-00000${step}.jsonl`));
+    const info = JSON.parse(fs.readFileSync(path.join(dir, "run.json"), "utf8")) as Record<string, unknown>;
+    fs.writeFileSync(path.join(dir, "run.json"), JSON.stringify({ ...info, id: name, step: steps }));
+    // Open Run lists the known runs and "Browse…"; with none known it goes straight to the file dialog.
+    await runCommand("Rollout Studio: Open Run");
+    const browse = page.locator(".quick-input-list .monaco-list-row", { hasText: "Browse for a run directory" }).first();
+    if (await browse.waitFor({ timeout: 5_000 }).then(() => true, () => false)) await pickQuickItem("Browse for a run directory");
+    await answerFileDialog(dir);
+    const dashboard = await until(`${name}'s dashboard`, () => frameWithText(".run-header", name), 30_000);
+    await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
+    const samples = 12 * steps;
+    const explorer = await until(`${name}'s ${samples} samples`, () => frameWithText(".count", `${samples} of ${samples} samples`), 30_000);
+    await explorer.locator(".viewport .row[data-index]").nth(5).click(); // a sample whose calls parse but are wrong
+    await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
+    return explorer;
+  };
+  const dialog = page.locator(".monaco-dialog-box", { hasText: "is outside this workspace" });
+
+  // Declined: nothing of the run's reward code runs, and the detail says why.
+  const declined = await foreignRun("foreign-declined", 2);
+  await dialog.first().waitFor({ timeout: 20_000 });
+  assert.match(await dialog.first().innerText(), /foreign-declined[\s\S]*has not been trusted by you/);
+  await shot("15-untrusted-run-folder");
+  await dialog.locator(".dialog-buttons a.monaco-button", { hasText: "Cancel" }).first().click();
+  await until("the note that the costs were not computed", async () => /running its stored reward code was not allowed/.test(await declined.locator(".costs, .cost-table, .hint").allInnerTexts().then((t) => t.join(" "))), 20_000);
+  assert.equal(await declined.locator(".cost-table tr.cost").count(), 0);
+  await declined.locator(".viewport .row[data-index]").nth(6).click(); // another sample: not asked again after a no
+  await page.waitForTimeout(1500);
+  assert.equal(await dialog.count(), 0, "a declined folder is not asked about on every sample");
+
+  // Allowed: the same work runs.
+  const allowed = await foreignRun("foreign-allowed", 1);
+  await dialog.first().waitFor({ timeout: 20_000 });
+  await dialog.locator(".dialog-buttons a.monaco-button", { hasText: "Run Its Reward Code" }).first().click();
+  await until("the price of each tool-call difference", async () => (await allowed.locator(".cost-table tr.cost").count()) > 0, 30_000);
+});
+
+test("Restricted Mode: runs and rollouts can be viewed; no engine starts and no reward code runs", { timeout: 4 * 60_000 }, async () => {
+  await browser?.close();
+  server?.kill();
+  await launchVSCode("restricted");
+  const run = path.join(workspace, ".rollout-studio", "runs", "restricted-run");
+  fs.cpSync(path.join(ROOT, "test", "fixtures", "run-small"), run, { recursive: true });
+  fs.cpSync(path.join(ROOT, "demo", "run.toml"), path.join(workspace, "run.toml"));
+  await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ timeout: 30_000 });
+
+  // Viewing works: the extension is enabled in Restricted Mode, its dashboard and explorer open.
+  await openRunNamed("restricted-run");
+  const dashboard = await until("the run's dashboard in Restricted Mode", () => frameWithText(".run-header", "finished"), 60_000);
+  assert.equal(await dashboard.locator(".step-row").count(), 3);
+  await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
+  const explorer = await until("the run's samples", () => frameWithText(".count", "36 of 36 samples"), 30_000);
+  await explorer.locator(".viewport .row[data-index]").nth(5).click();
+  await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
+  assert.ok((await explorer.locator(".diff-table tr").count()) >= 1, "the tool-call diff is shown");
+  await until("the note that no reward code runs here", async () => /not trusted: reward code does not run in it/.test((await explorer.locator(".hint").allInnerTexts()).join(" ")), 20_000);
+  assert.equal(await explorer.locator(".cost-table tr.cost").count(), 0);
+  await shot("16-restricted-mode");
+
+  // Nothing runs: Start RL Run is refused with a message, and no engine or run directory appears.
+  const before = runDirs().length;
+  await runCommand("Rollout Studio: Start RL Run");
+  const toast = page.locator(".notification-toast", { hasText: "not trusted" });
+  const pickedConfig = await page.locator(".quick-input-list .monaco-list-row", { hasText: "run.toml" }).first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
+  if (pickedConfig) await pickQuickItem("run.toml");
+  await toast.first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(3000);
+  assert.equal(runDirs().length, before, "no run directory was made");
+  assert.ok(!fs.existsSync(path.join(run, ".lock")), "no engine holds the run");
 });
