@@ -25,7 +25,7 @@ import { LoadError, ScheduleRunner, type ScheduleSource } from "./host/runner";
 import { runDemo } from "./demo";
 import { startEngine } from "../runs/engine";
 import { ProgressPrinter } from "../runs/progress";
-import { rewardCommand, sendControl } from "../runs/control";
+import { ControlError, rewardCommand, sendControl } from "../runs/control";
 import { replay } from "../runs/replay";
 import { readMetrics, readRollouts, readRunInfo, RunDirError, stepFiles } from "../runs/runDir";
 import { parseVersionSpec, readStoredSteps, selectSteps, sourceFor } from "../runs/stored";
@@ -65,7 +65,9 @@ non-finite values, values outside declared ranges, non-determinism and slow samp
 problem blocks the version (slow samples only warn). The reward host checks every hot reload the same way.
 
 push asks the engine running a run to score with a schedule file or a version the run recorded
-(rollback); the engine switches at the next step if the version passes its check.
+(rollback); the engine switches at the next step if the version passes its check. It takes schedule
+files only from the run directory, the run configuration's folder, the configured schedule's folder and
+the workspace holding .rollout-studio/runs (docs/run-directory.md, "Run control").
 
 Presets: ${Object.keys(PRESETS).join(", ")} (see \`rollout-studio presets\` for their options).`;
 
@@ -577,7 +579,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rollout-studio: ${(err as Error).message}\nRun \`rollout-studio help\` for usage.\n`);
       return 2;
     }
-    if (err instanceof CompileError || err instanceof LoadError || err instanceof RunDirError) {
+    // No engine running the run (push): one line that says which run and how to start one.
+    if (err instanceof CompileError || err instanceof LoadError || err instanceof RunDirError || err instanceof ControlError) {
       process.stderr.write(`rollout-studio: ${err.message}\n`);
       return 1;
     }

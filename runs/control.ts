@@ -1,6 +1,9 @@
-// The engine's control socket (control.sock in the run directory; docs/run-directory.md): one JSON
-// command per line, one JSON answer per line.
+// The engine's control socket (docs/run-directory.md, "Run control"): one JSON command per line, one JSON
+// answer per line. The socket is not in the run directory (an AF_UNIX path holds at most 107 bytes, and a
+// run directory's path can be longer): the engine keeps it in a private per-user folder and writes where it
+// is into the run directory's control.json ({"socket", "pid"}) while it runs.
 
+import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
@@ -24,15 +27,73 @@ export interface ControlAnswer {
   [field: string]: unknown;
 }
 
-/** Sends one command to the engine writing `runDir` and resolves with its answer. */
+/** The file in the run directory that says where a running engine's control socket is. */
+export const CONTROL_FILE = "control.json";
+
+/**
+ * Why a command could not be sent. `noEngine`: no engine is running (listening) for this run directory; the
+ * message names it. Otherwise the connection failed or timed out while one was.
+ */
+export class ControlError extends Error {
+  constructor(
+    message: string,
+    readonly runDir: string,
+    readonly noEngine: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** The control socket a running engine announced in `runDir`/control.json, or why there is none. */
+export function controlSocket(runDir: string): { socket: string; pid: number } | { problem: string } {
+  const file = path.join(runDir, CONTROL_FILE);
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { problem: `it has no ${CONTROL_FILE}, which a running engine writes` };
+    return { problem: `its ${CONTROL_FILE} cannot be read (${(e as Error).message})` };
+  }
+  const { socket, pid } = (value ?? {}) as { socket?: unknown; pid?: unknown };
+  if (typeof socket !== "string" || !path.isAbsolute(socket)) return { problem: `its ${CONTROL_FILE} names no socket` };
+  if (typeof pid === "number" && !processExists(pid)) return { problem: `the engine that wrote its ${CONTROL_FILE} (pid ${pid}) has exited` };
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(socket);
+  } catch {
+    return { problem: `its control socket ${socket} is gone` };
+  }
+  if (!stat.isSocket()) return { problem: `${socket} is not a socket` };
+  // Only a socket of this user's own engine: a command (a pushed schedule's path) goes to no one else.
+  if (typeof process.getuid === "function" && stat.uid !== process.getuid()) return { problem: `its control socket ${socket} belongs to another user (uid ${stat.uid})` };
+  return { socket, pid: typeof pid === "number" ? pid : 0 };
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function noEngine(runDir: string, why: string): ControlError {
+  return new ControlError(`no engine is running ${runDir}: ${why}. Start one with \`rollout-studio train --config RUN.toml --run-dir ${runDir} --resume\`, or Start RL Run in VS Code`, runDir, true);
+}
+
+/** Sends one command to the engine writing `runDir` and resolves with its answer; rejects with a ControlError. */
 export function sendControl(runDir: string, command: ControlCommand, timeoutMs = 10_000): Promise<ControlAnswer> {
-  const socket = path.join(runDir, "control.sock");
+  runDir = path.resolve(runDir);
+  const found = controlSocket(runDir);
+  if ("problem" in found) return Promise.reject(noEngine(runDir, found.problem));
+  const socket = found.socket;
   return new Promise((resolve, reject) => {
     const client = net.createConnection(socket);
     let buffer = "";
     const timer = setTimeout(() => {
       client.destroy();
-      reject(new Error(`the engine did not answer "${command.command}" within ${timeoutMs / 1000} s (it answers between steps; a long step delays it)`));
+      reject(new ControlError(`the engine did not answer "${command.command}" within ${timeoutMs / 1000} s (it answers between steps; a long step delays it)`, runDir, false));
     }, timeoutMs);
     client.on("connect", () => client.write(JSON.stringify(command) + "\n"));
     client.on("data", (data) => {
@@ -44,12 +105,12 @@ export function sendControl(runDir: string, command: ControlCommand, timeoutMs =
       try {
         resolve(JSON.parse(buffer.slice(0, end)) as ControlAnswer);
       } catch {
-        reject(new Error(`the engine answered with something that is not JSON: ${buffer.slice(0, end)}`));
+        reject(new ControlError(`the engine answered with something that is not JSON: ${buffer.slice(0, end)}`, runDir, false));
       }
     });
     client.on("error", (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(e.code === "ENOENT" || e.code === "ECONNREFUSED" ? `no engine is running this run (${socket} is not open)` : e.message));
+      reject(e.code === "ENOENT" || e.code === "ECONNREFUSED" ? noEngine(runDir, `its control socket ${socket} is not listening`) : new ControlError(`the control socket ${socket}: ${e.message}`, runDir, false));
     });
   });
 }

@@ -3,6 +3,7 @@
 The engine sends every batch of completions with the global step and training progress, because reward
 schedules depend on them. A host that crashes is restarted and the batch is sent once more; a second
 failure raises RewardHostError, and the caller decides (the trainer pauses the run and loses nothing).
+Each restart is reported to `on_restart` with its reason (the trainer emits a warning event).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CLI = PROJECT_ROOT / "dist" / "cli.cjs"
@@ -48,8 +49,10 @@ class RewardHost:
     """One reward-host process. Use as a context manager, or call close()."""
 
     def __init__(self, source: RewardSource, *, node: str | None = None, cli: Path = DEFAULT_CLI,
-                 batch_timeout_ms: int | None = None, memory_mb: int | None = None, start_timeout: float = 60.0):
+                 batch_timeout_ms: int | None = None, memory_mb: int | None = None, start_timeout: float = 60.0,
+                 on_restart: Callable[[str], None] | None = None):
         self.source = source
+        self.on_restart = on_restart  # called with the reason, just before a crashed host is started again
         # The extension passes its own Node (VS Code's runtime) here: `node` need not be on PATH.
         self.node = node or os.environ.get("ROLLOUT_STUDIO_NODE") or "node"
         self.cli = Path(cli)
@@ -165,6 +168,8 @@ class RewardHost:
             result = self._request("score", params, timeout)
         except RewardHostError as first:
             self.restarts += 1
+            if self.on_restart is not None:
+                self.on_restart(f"failed on a batch of {len(samples)} samples: {first}")
             self.close()
             try:
                 self._start()

@@ -6,7 +6,10 @@
     index/step-000001.jsonl   the step's compact index: filter and sort fields, and each record's byte range
     rewards/<version>.json    every reward version used (and the schedule's source, for schedule files)
     eval.jsonl                evaluation results
-Files are appended and flushed per step; run.json is replaced atomically.
+    control.json              while the engine runs: where its control socket is (control.py)
+Files are appended and flushed per step; run.json is replaced atomically. A run directory holds one run: a
+new run refuses one that holds a run (check_new_run_dir), and a resume drops what was written after the
+checkpoint it resumes from, partial last lines included.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import os
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -30,6 +33,57 @@ def write_atomic(path: Path, text: str) -> None:
 
 class RunInUseError(RuntimeError):
     """Another engine is writing this run directory."""
+
+
+class RunExistsError(RuntimeError):
+    """A new run was asked for in a run directory that already holds one."""
+
+
+def check_new_run_dir(run_dir: Path) -> None:
+    """A new run needs a run directory without a run in it: writing into an old one would append its steps
+    to the old run's. A folder with other files (the extension's engine.log) is fine."""
+    held = [name for name in ("run.json", "metrics.jsonl", "rollouts", "checkpoints") if (run_dir / name).exists()]
+    if held:
+        raise RunExistsError(f"{run_dir} already holds a run ({', '.join(held)}): pass --resume to continue it, "
+                             f"or choose another run directory (--run-dir, or leave it out for a new one)")
+
+
+def trim_jsonl(path: Path, keep: Callable[[dict[str, Any]], bool], warn: Callable[[str], None]) -> None:
+    """Rewrites a JSON Lines file with the rows `keep` accepts. A line that is not JSON (the partial last line
+    of an engine killed while writing it) is dropped, with a warning naming the file and line."""
+    if not path.exists():
+        return
+    kept = []
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            if all(not rest.strip() for rest in lines[number:]):
+                warn(f"{path}: dropped its partial last line ({len(line)} characters, left by an engine that was stopped while writing it)")
+            else:
+                warn(f"{path}: dropped line {number}, which is not JSON")
+            continue
+        if isinstance(row, dict) and keep(row):
+            kept.append(line)
+    write_atomic(path, "".join(line + "\n" for line in kept))
+
+
+def _drop_partial_last_line(path: Path, warn: Callable[[str], None]) -> bool:
+    """Cuts a file after its last newline when it ends in a partial line; True when it did."""
+    size = path.stat().st_size
+    if size == 0:
+        return False
+    with open(path, "rb+") as f:
+        content = f.read()
+        if content.endswith(b"\n"):
+            return False
+        end = content.rfind(b"\n") + 1
+        f.truncate(end)
+    warn(f"{path}: dropped its partial last line ({size - end} bytes, left by an engine that was stopped while writing it)")
+    return True
 
 
 def lock_run_dir(run_dir: Path):
@@ -52,10 +106,13 @@ def lock_run_dir(run_dir: Path):
 
 
 class RunWriter:
-    def __init__(self, run_dir: Path, run_id: str, config: Any, base: str | None, resume_after: int | None = None):
+    def __init__(self, run_dir: Path, run_id: str, config: Any, base: str | None, resume_after: int | None = None,
+                 warn: Callable[[str], None] = lambda _: None):
         """A new run, or with resume_after = the checkpoint's step, a run continued from it: steps written
-        after that checkpoint (by an engine that was killed) are dropped, as they will be done again."""
+        after that checkpoint (by an engine that was killed) are dropped, as they will be done again, and so
+        are partial last lines (`warn` names each file)."""
         self.dir = run_dir
+        self.ended = False  # finish() was called: run.json has the run's last status
         self._lock = lock_run_dir(run_dir)
         for sub in ("rollouts", "index", "rewards", "checkpoints"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -66,13 +123,19 @@ class RunWriter:
             self.info = json.loads((run_dir / "run.json").read_text())
             self.info.update(status="running", step=resume_after)
             self.info.setdefault("resumed_at", []).append({"step": resume_after, "time": time.time()})
-            metrics = run_dir / "metrics.jsonl"
-            if metrics.exists():
-                kept = [line for line in metrics.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= resume_after]
-                write_atomic(metrics, "".join(line + "\n" for line in kept))
+            trim_jsonl(run_dir / "metrics.jsonl", lambda row: isinstance(row.get("step"), int) and row["step"] <= resume_after, warn)
+            # Evaluations after the checkpoint are done again; so is the starting one when no checkpoint was made.
+            trim_jsonl(run_dir / "eval.jsonl", lambda row: isinstance(row.get("step"), int) and (0 < row["step"] <= resume_after or (row["step"] == 0 and resume_after > 0)), warn)
             for stale in [*(run_dir / "rollouts").glob("step-*.jsonl"), *(run_dir / "index").glob("step-*.jsonl")]:
                 if int(stale.stem.split("-")[1]) > resume_after:
                     stale.unlink()
+            for kept in sorted((run_dir / "rollouts").glob("step-*.jsonl")):
+                if _drop_partial_last_line(kept, warn):
+                    index = run_dir / "index" / kept.name
+                    if index.exists():  # its byte ranges describe the cut file: the explorer reads the records instead
+                        index.unlink()
+            for kept in sorted((run_dir / "index").glob("step-*.jsonl")):
+                _drop_partial_last_line(kept, warn)
         self._save_info()
 
     def set_status(self, status: str) -> None:
@@ -140,6 +203,7 @@ class RunWriter:
             f.write(json.dumps(result) + "\n")
 
     def finish(self, status: str, summary: dict[str, Any] | None = None) -> None:
+        self.ended = True
         self.info["status"] = status
         self.info["finished_at"] = time.time()
         if summary is not None:

@@ -20,13 +20,13 @@ import torch
 import torch.nn.functional as F
 
 from .config import ConfigError, RunConfig, load_config
-from .control import Control
+from .control import Control, ControlError
 from .data import DatasetError, Sample, read_dataset
 from .grpo import group_advantages, policy_loss, zero_variance_fraction
 from .model import left_pad
 from .pretrain import BaseSettings, ensure_base, load_base
 from .reward_client import RewardHost, RewardHostError, RewardSource
-from .rundir import RunInUseError, RunWriter
+from .rundir import RunExistsError, RunInUseError, RunWriter, check_new_run_dir
 from .templates import messages, reward_ground_truth
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -125,9 +125,29 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return done[-1] if done else None
 
 
-def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False, stop_after: int | None = None) -> dict[str, Any]:
+def schedule_roots(config: RunConfig, run_dir: Path, config_file: str | Path | None) -> list[Path]:
+    """The folders (with their subfolders) the control socket's reward command takes schedule files from,
+    besides the run directory: the run configuration's folder, the configured schedule's folder, and the
+    workspace when the run directory is <workspace>/.rollout-studio/runs/<id> (docs/run-directory.md)."""
+    roots: list[Path] = []
+    if config_file is not None:
+        roots.append(Path(config_file).resolve().parent)
+    if config.reward.schedule:
+        roots.append(Path(config.reward.schedule).resolve().parent)
+    run_dir = run_dir.resolve()
+    if run_dir.parent.name == "runs" and run_dir.parent.parent.name == ".rollout-studio":
+        roots.append(run_dir.parent.parent.parent)
+    return roots
+
+
+def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False, stop_after: int | None = None,
+          config_file: str | Path | None = None) -> dict[str, Any]:
     """Trains; with resume=True continues from the run directory's latest checkpoint. stop_after ends the
-    run (with a checkpoint) after that step, as a stop request does."""
+    run (with a checkpoint) after that step, as a stop request does. A new run (resume=False) refuses a run
+    directory that already holds a run. config_file: the run configuration's file (its folder is one a
+    pushed schedule may come from)."""
+    if not resume:
+        check_new_run_dir(run_dir)
     g = config.grpo
     random.seed(config.run.seed)
     torch.manual_seed(config.run.seed)
@@ -163,12 +183,22 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         generator.set_state(state["sampling_rng"])
         order = state["order"]
         first_step = state["step"] + 1
-    writer = RunWriter(run_dir, run_id, config, base, resume_after=first_step - 1 if resume else None)
+    writer = RunWriter(run_dir, run_id, config, base, resume_after=first_step - 1 if resume else None, warn=warn)
+    control = Control(run_dir, schedule_roots(config, run_dir, config_file))
+    try:
+        control.start()
+    except ControlError as err:
+        writer.finish("failed", {"error": str(err), "step": first_step - 1})
+        emit("error", message=f"{err}. The run did not start; nothing was trained.")
+        raise
     emit("started", run_id=run_id, run_dir=str(run_dir), max_steps=g.max_steps, time_limit_s=config.run.time_limit_s, params=policy.num_params(), train_samples=len(train_set), base=base, first_step=first_step)
     steps_per_epoch = max(1, len(train_set) // g.prompts_per_step)
     started = time.time()
-    control = Control(run_dir)
-    control.start()
+    current = {"step": first_step - 1}
+
+    def host_restarted(reason: str) -> None:
+        emit("warning", message=f"the reward host was restarted at step {current['step']}: it {reason}. The batch was sent to the new host "
+                                "again; a reward that crashes the host twice on one batch pauses the run with a checkpoint", step=current["step"], reason=reason)
 
     def sample_now(message: dict[str, Any]) -> dict[str, Any]:
         """A completion from the current policy, for the control socket's sample command."""
@@ -190,7 +220,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         return results
 
     try:
-        with RewardHost(source) as host:
+        with RewardHost(source, on_restart=host_restarted) as host:
             known_events = 0
 
             def apply_reward(message: dict[str, Any]) -> dict[str, Any]:
@@ -207,6 +237,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
             train_seconds = 0.0  # time in steps, not in evaluations, for the time limit
             last_step = g.max_steps
             for step in range(first_step, g.max_steps + 1):
+                current["step"] = step
                 t0 = time.time()
                 progress = (step - 1) / g.max_steps
                 epoch = (step - 1) / steps_per_epoch
@@ -378,8 +409,26 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         policy.save(run_dir)  # policy.pt (tiny) or a transformers folder policy/ (hf)
         emit("finished", **summary)
         return summary
+    except Exception as err:
+        if not writer.ended:
+            # Never leave run.json saying `running` for a run that ended (a reward host that could not start, …).
+            writer.finish("failed", {"error": str(err), "step": writer.info.get("step", 0)})
+            if not isinstance(err, RewardHostError):  # main() reports those
+                emit("error", message=f"the run failed after step {writer.info.get('step', 0)}: {err}")
+        raise
     finally:
         control.close()
+
+
+def fresh_run_dir(runs: Path) -> Path:
+    """A new run directory under `runs`, named by the time: <YYYYmmdd-HHMMSS>, or with -2, -3, … when a run
+    started in the same second."""
+    run_id = time.strftime("%Y%m%d-%H%M%S")
+    candidate, n = runs / run_id, 1
+    while candidate.exists():
+        n += 1
+        candidate = runs / f"{run_id}-{n}"
+    return candidate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -392,16 +441,17 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         if args.resume and not args.run_dir:
             raise ConfigError("--resume needs --run-dir, the run to continue")
-        run_id = time.strftime("%Y%m%d-%H%M%S")
-        run_dir = Path(args.run_dir or config.run.dir or PROJECT_ROOT / ".rollout-studio" / "runs" / run_id)
-        train(config, run_dir, run_dir.name, resume=args.resume)
+        run_dir = Path(args.run_dir or config.run.dir or fresh_run_dir(PROJECT_ROOT / ".rollout-studio" / "runs"))
+        train(config, run_dir, run_dir.name, resume=args.resume, config_file=args.config)
         return 0
-    except (ConfigError, DatasetError, RunInUseError) as err:
+    except (ConfigError, DatasetError, RunInUseError, RunExistsError) as err:
         emit("error", message=str(err))
         return 2
     except RewardHostError as err:
         emit("error", message=str(err))
         return 1
+    except ControlError:
+        return 1  # the error event is out, and run.json says failed
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ def test_a_run_killed_after_its_checkpoint_resumes_without_duplicate_steps(tmp_p
     assert steps == [1, 2, 3]
 
 
-def _engine(tmp_path, base, steps=200, extra_toml=""):
+def _engine(tmp_path, base, steps=200, extra_toml="", run_dir=None):
     """A training engine subprocess on a long run, and a reader of its events."""
     import subprocess
     import sys
@@ -174,10 +174,25 @@ def _engine(tmp_path, base, steps=200, extra_toml=""):
     text = (tmp_path / "run.toml").read_text().replace("max_steps = 2", f"max_steps = {steps}") + extra_toml
     (tmp_path / "run.toml").write_text(text)
     root = Path(__file__).resolve().parents[2]
-    process = subprocess.Popen([sys.executable, "-m", "rollout_engine.train", "--config", str(tmp_path / "run.toml"), "--run-dir", str(tmp_path / "run")],
+    process = subprocess.Popen([sys.executable, "-m", "rollout_engine.train", "--config", str(tmp_path / "run.toml"), "--run-dir", str(run_dir or tmp_path / "run")],
                                cwd=root, env={**__import__("os").environ, "PYTHONPATH": str(root / "engine")}, stdout=subprocess.PIPE, text=True)
     events = (json.loads(line) for line in process.stdout if line.startswith("{"))
     return config, process, events
+
+
+def _control(run):
+    """A client of the run's control socket (control.json says where it is): send(message) -> answer."""
+    import socket
+
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(json.loads((run / "control.json").read_text())["socket"])
+    stream = client.makefile("rw")
+
+    def send(message):
+        stream.write(json.dumps(message) + "\n")
+        stream.flush()
+        return json.loads(stream.readline())
+    return send
 
 
 def _until(events, name):
@@ -197,23 +212,13 @@ def test_sigterm_finishes_the_step_checkpoints_and_exits_cleanly(tmp_path, base)
     assert process.wait(timeout=60) == 0 and stopped["step"] >= step
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["status"] == "stopped" and info["checkpoints"][-1]["step"] == stopped["step"]
-    assert not (tmp_path / "run" / "control.sock").exists()
+    assert not (tmp_path / "run" / "control.json").exists()
 
 
 def test_the_control_socket_pauses_samples_checkpoints_and_stops(tmp_path, base):
-    import socket
-
     _, process, events = _engine(tmp_path, base)
     _until(events, "step")
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    client.connect(str(tmp_path / "run" / "control.sock"))
-    stream = client.makefile("rw")
-
-    def send(message):
-        stream.write(json.dumps(message) + "\n")
-        stream.flush()
-        return json.loads(stream.readline())
-
+    send = _control(tmp_path / "run")
     assert send({"command": "pause"}) == {"ok": True, "command": "pause"}
     paused = _until(events, "paused")
     assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "paused"
@@ -231,8 +236,6 @@ def test_the_control_socket_pauses_samples_checkpoints_and_stops(tmp_path, base)
 def test_push_and_rollback_switch_the_reward_of_a_live_run(tmp_path, base):
     """The control socket's reward command: a pushed schedule scores from the next step (checked first), a
     failing one is refused and the current one goes on, and rolling back to the preset restores its version."""
-    import socket
-
     _, process, events = _engine(tmp_path, base)
     first = _until(events, "step")
     run = tmp_path / "run"
@@ -244,16 +247,13 @@ def test_push_and_rollback_switch_the_reward_of_a_live_run(tmp_path, base):
     broken = tmp_path / "throws.ts"
     broken.write_text('import { defineSchedule } from "rollout-studio";\n'
                       'export default defineSchedule({ name: "throws", components: { bad: { score: () => { throw new Error("nope"); } } } });\n')
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    client.connect(str(run / "control.sock"))
-    stream = client.makefile("rw")
-
-    def send(message):
-        stream.write(json.dumps(message) + "\n")
-        stream.flush()
-        return json.loads(stream.readline())
-
+    send = _control(run)
     assert send({"command": "reward", "schedule": str(tmp_path / "missing.ts")})["error"].endswith("is not a file")
+    # A schedule outside the run's folders (run directory, run.toml's folder, the configured schedule's) is refused.
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.ts"
+    outside.write_text(schedule.read_text())
+    refused_outside = send({"command": "reward", "schedule": str(outside)})
+    assert not refused_outside["ok"] and "outside the folders this run takes schedules from" in refused_outside["error"] and str(tmp_path) in refused_outside["error"]
     pushed = send({"command": "reward", "schedule": str(schedule)})
     assert pushed["ok"] and pushed["accepted"] and pushed["version"] != preset_version
     refused = send({"command": "reward", "schedule": str(broken)})
@@ -354,3 +354,119 @@ def test_the_run_directory_has_the_fields_of_the_shared_fixture(tmp_path, base):
     assert set(next(iter(record["components"].values()))) == set(next(iter(expected["components"].values())))
     assert set(first_line(run / "eval.jsonl")) == set(first_line(fixture / "eval.jsonl"))
     assert set(first_line(run / "index" / "step-000001.jsonl")) == set(first_line(fixture / "index" / "step-000001.jsonl"))
+
+
+def _events(capsys):
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+
+def test_a_run_directory_with_a_long_path_starts_and_is_controlled(tmp_path, base):
+    """AF_UNIX paths hold 107 bytes: a run directory of 250 characters still gets a working control socket."""
+    run = tmp_path
+    while len(str(run)) < 250:
+        run = run / ("long-folder-name-" * 3)
+    _, process, events = _engine(tmp_path, base, run_dir=run)
+    started = _until(events, "started")
+    assert started["run_dir"] == str(run)
+    _until(events, "step")
+    send = _control(run)
+    assert send({"command": "pause"}) == {"ok": True, "command": "pause"}
+    _until(events, "paused")
+    assert send({"command": "stop"})["ok"]
+    _until(events, "stopped")
+    assert process.wait(timeout=60) == 0
+    assert json.loads((run / "run.json").read_text())["status"] == "stopped" and not (run / "control.json").exists()
+
+
+def test_a_control_socket_that_cannot_open_is_an_error_event_and_a_failed_run(tmp_path, base, capsys, monkeypatch):
+    from rollout_engine import control, train as train_module
+
+    import socket
+    import types
+
+    class Unbindable(socket.socket):
+        def bind(self, address):
+            raise OSError("AF_UNIX path too long")  # what bind() says for a socket path over 107 bytes
+
+    write_run(tmp_path, base)
+    monkeypatch.setattr(control, "socket", types.SimpleNamespace(**{**vars(socket), "socket": Unbindable}))
+    code = train_module.main(["--config", str(tmp_path / "run.toml"), "--run-dir", str(tmp_path / "run")])
+    assert code == 1
+    events = _events(capsys)
+    assert events[-1]["event"] == "error" and "cannot open the control socket" in events[-1]["message"] and "started" not in [e["event"] for e in events]
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["status"] == "failed" and "control socket" in info["summary"]["error"]
+
+
+def test_a_new_run_refuses_a_run_directory_that_holds_a_run(tmp_path, base, capsys):
+    from rollout_engine import train as train_module
+
+    write_run(tmp_path, base)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "engine.log").write_text("")  # the extension makes the folder and its log first: still a new run
+    assert train_module.main(["--config", str(tmp_path / "run.toml"), "--run-dir", str(run)]) == 0
+    before = (run / "metrics.jsonl").read_text()
+    capsys.readouterr()
+    assert train_module.main(["--config", str(tmp_path / "run.toml"), "--run-dir", str(run)]) == 2
+    error = _events(capsys)[-1]
+    assert error["event"] == "error" and str(run) in error["message"] and "already holds a run" in error["message"] and "--resume" in error["message"]
+    assert (run / "metrics.jsonl").read_text() == before  # steps 1–2 once, not again after them
+    assert json.loads((run / "run.json").read_text())["status"] == "finished"
+
+
+def test_new_runs_without_a_run_directory_get_fresh_ones(tmp_path):
+    from rollout_engine.train import fresh_run_dir
+
+    first = fresh_run_dir(tmp_path)
+    first.mkdir()
+    second = fresh_run_dir(tmp_path)
+    assert second != first and second.parent == tmp_path and second.name.startswith(first.name)
+
+
+def test_resume_drops_partial_last_lines_left_by_a_crash(tmp_path, base, capsys):
+    config = write_run(tmp_path, base)
+    config.grpo.max_steps = 4
+    config.run.checkpoint_every = 2
+    config.run.eval_every = 2
+    train(config, tmp_path / "whole", "whole")
+    train(config, tmp_path / "run", "run", stop_after=2)
+    run = tmp_path / "run"
+    # As if killed while writing step 3: its metrics line, its rollouts, and an evaluation line cut short.
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"step": 3, "elapsed_s": 1.2, "rew')
+    with open(run / "eval.jsonl", "a") as f:
+        f.write('{"split": "eval-unseen-tools", "step": 4, "sam')
+    with open(run / "rollouts" / "step-000002.jsonl", "a") as f:
+        f.write('{"run": "run", "step": 2, "prompt_id"')
+    (run / "rollouts" / "step-000003.jsonl").write_text('{"run": "run", "step": 3, "comp')
+    capsys.readouterr()
+    train(config, run, "run", resume=True)
+    warnings = [e["message"] for e in _events(capsys) if e["event"] == "warning"]
+    for cut in (run / "metrics.jsonl", run / "eval.jsonl", run / "rollouts" / "step-000002.jsonl"):
+        assert any(w.startswith(f"{cut}: dropped its partial last line") for w in warnings), (cut, warnings)
+    assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
+    assert _without_timing(run / "metrics.jsonl") == _without_timing(tmp_path / "whole" / "metrics.jsonl")
+    evals = [json.loads(line) for line in (run / "eval.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in evals] == [0, 2, 4]
+    records = [json.loads(line) for line in (run / "rollouts" / "step-000002.jsonl").read_text().splitlines()]
+    assert len(records) == 6 and not (run / "index" / "step-000002.jsonl").exists()  # the cut file's byte index is dropped with it
+
+
+def test_a_reward_host_restart_is_a_warning(tmp_path, base, capsys):
+    """A host that dies once is restarted and the run goes on; the restart is a warning event with its reason."""
+    marker = tmp_path / "killed-once"
+    schedule = tmp_path / "kills-once.ts"
+    schedule.write_text('import { defineSchedule } from "rollout-studio";\n'
+                        'import { existsSync, writeFileSync } from "node:fs";\n'
+                        'export default defineSchedule({ name: "kills-the-host-once", components: { one: { score: (_c, t) => {\n'
+                        f'  if (t.step === 2 && !existsSync({json.dumps(str(marker))})) {{ writeFileSync({json.dumps(str(marker))}, "x"); process.kill(process.pid, "SIGKILL"); }}\n'
+                        '  return 1;\n} } } });\n')
+    config = write_run(tmp_path, base)
+    config.reward.preset, config.reward.schedule = None, str(schedule)
+    summary = train(config, tmp_path / "run", "run")
+    assert summary["steps"] == 2 and marker.exists()
+    warnings = [e for e in _events(capsys) if e["event"] == "warning"]
+    restarted = [w for w in warnings if "the reward host was restarted" in w["message"]]
+    assert len(restarted) == 1 and restarted[0]["step"] == 2 and "exited" in restarted[0]["reason"], warnings
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "finished"

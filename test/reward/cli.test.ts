@@ -5,7 +5,8 @@ import path from "node:path";
 import { before, describe, it } from "node:test";
 import { CLI, ensureBuilt, ROOT, SCHEDULES } from "./helpers";
 import { readFixture, sharedFixture } from "./fixtures";
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 before(ensureBuilt);
 
@@ -71,5 +72,19 @@ describe("rollout-studio score", () => {
     const broken = run(["score", "--schedule", path.join(SCHEDULES, "broken.ts")], "");
     assert.equal(broken.code, 1);
     assert.match(broken.err, /broken\.ts:5:/);
+  });
+});
+
+describe("rollout-studio push", () => {
+  it("says in one line that no engine is running the run, and how to start one, with exit code 1", () => {
+    const runDir = mkdtempSync(path.join(tmpdir(), "rs-push-"));
+    cpSync(path.join(ROOT, "test", "fixtures", "run-small"), runDir, { recursive: true });
+    const r = spawnSync(process.execPath, [CLI, "push", "--run", runDir, "--schedule", path.join(SCHEDULES, "good.ts")], { encoding: "utf8", cwd: ROOT });
+    rmSync(runDir, { recursive: true, force: true });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, r.stderr); // no stack trace
+    assert.match(lines[0] ?? "", new RegExp(`^rollout-studio: no engine is running ${runDir}: .*Start one with \`rollout-studio train --config RUN\\.toml --run-dir ${runDir} --resume\``));
   });
 });
