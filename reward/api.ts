@@ -127,12 +127,49 @@ export class ScheduleError extends Error {
   }
 }
 
+/**
+ * Thrown (by a prepare step or a component) when the sample itself is wrong, not the schedule's code: a
+ * ground truth of the wrong type, say. The sample becomes a `bad_input` reward failure that names the
+ * field (e.g. `ground_truth`) and what was expected, instead of an `exception`.
+ */
+export class BadInputError extends Error {
+  /** The sample's field as the wire names it (`ground_truth`, `completion`, `tools`). */
+  readonly field: string;
+  /** What the field should have been, e.g. 'a list of {"name", "arguments"} calls or their JSON text'. */
+  readonly expected: string;
+  /** `problem` says what it was instead: "got a number", "its text is not JSON: …". */
+  constructor(field: string, expected: string, problem: string) {
+    super(`field "${field}" must be ${expected}; ${problem}`);
+    this.name = "BadInputError";
+    this.field = field;
+    this.expected = expected;
+  }
+}
+
+/** A JSON value's type in words, for messages: "a number", "an object", "a list", "null". */
+export function jsonTypeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return typeof value === "undefined" ? "nothing" : `a ${typeof value}`;
+}
+
+/** What the default prepare step (and tool-zero) accept as a ground truth. */
+const CALLS_EXPECTED = 'a list of {"name", "arguments"} calls, their JSON text, ToolRL\'s tagged target string or Python call syntax';
+
 /** The default prepare step: the general parser and the ground truth's calls. */
 export function defaultPrepare(sample: RewardSample): DefaultPrepared {
   const parsed = parseCompletion(sample.completion);
-  const truth = parseGroundTruth(sample.groundTruth);
-  if (isParseFailure(truth)) throw new Error(`the ground truth could not be read: ${truth.message}`);
+  const truth = readGroundTruthCalls(sample.groundTruth);
   return { sample, parsed, truth, calls: parsed.calls, parseFailure: parsed.failure };
+}
+
+/** The ground truth's calls (see parseGroundTruth); one that cannot be read throws BadInputError. */
+export function readGroundTruthCalls(groundTruth: unknown): ToolCall[] {
+  const truth = parseGroundTruth(groundTruth);
+  if (!isParseFailure(truth)) return truth;
+  const problem = typeof groundTruth === "string" ? `its text could not be read: ${truth.message}` : truth.reason === "not_a_list" ? `got ${jsonTypeName(groundTruth)}` : `got ${jsonTypeName(groundTruth)} that could not be read: ${truth.message}`;
+  throw new BadInputError("ground_truth", CALLS_EXPECTED, problem);
 }
 
 function checkTimed(value: unknown, where: string, isValue: (v: unknown) => boolean, expected: string): void {

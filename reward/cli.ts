@@ -50,7 +50,8 @@ Usage:
   rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
 
 score reads JSON Lines {"id", "completion", "ground_truth", "step"?} and writes, in input order,
-{"id", "reward", "components": {name: value}, "failure"?, "parse_failure"?, "version"}.
+{"id", "reward", "components": {name: value}, "failure"?, "parse_failure"?, "version", "logs"?}
+("logs": what a schedule file printed while scoring that line; output outside any line goes to stderr).
 The exit code is 1 when any line failed (bad input or a reward failure), 2 for a usage error.
 
 test-rewards checks reward test cases (docs/reward-cases.md): every *.reward-cases.jsonl under the
@@ -108,9 +109,10 @@ export function outputRecord(score: RewardScore, explain: boolean): object {
   const components: { [name: string]: number } = {};
   for (const [name, c] of Object.entries(score.components)) components[name] = c.value;
   const out: { [key: string]: unknown } = { id: score.id ?? null, reward: score.total, components };
-  if (score.failure) out.failure = { kind: score.failure.kind, message: score.failure.message, ...(score.failure.component ? { component: score.failure.component } : {}) };
+  if (score.failure) out.failure = { kind: score.failure.kind, message: score.failure.message, ...(score.failure.component ? { component: score.failure.component } : {}), ...(score.failure.field ? { field: score.failure.field } : {}) };
   if (score.parseFailure) out.parse_failure = score.parseFailure.reason;
   out.version = score.version;
+  if (score.logs) out.logs = score.logs;
   if (explain) {
     out.why = Object.fromEntries(Object.entries(score.components).map(([n, c]) => [n, c.why]));
     if (score.why) out.why_total = score.why;

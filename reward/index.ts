@@ -5,4 +5,4 @@ export { toolN1, toolRL, toolZero, makePreset, presetNames } from "./presets";
 export type { ToolN1Options, ToolN1Prepared, ToolN1Variant } from "./presets/tool-n1";
 export type { ToolRLOptions, ToolRLPrepared } from "./presets/toolrl";
 export type { ToolZeroOptions, ToolZeroPrepared } from "./presets/tool-zero";
-export type { RewardScore, RewardFailure, RewardFailureKind } from "./score";
+export type { RewardScore, RewardFailure, RewardFailureKind, LogEntry } from "./score";

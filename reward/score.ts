@@ -1,7 +1,7 @@
 // Running a schedule on samples. A reward that throws or gives a non-finite number is a reward
 // failure for that sample, with the message: never a silent 0, never a crash of the batch.
 
-import { at, type ComponentScore, type Explained, type Prepared, type RewardSample, type AnySchedule, type TrainingTime } from "./api";
+import { at, BadInputError, type ComponentScore, type Explained, type Prepared, type RewardSample, type AnySchedule, type TrainingTime } from "./api";
 import type { ParseFailure, ToolCall } from "./parse";
 import type { SourceLocation } from "./attribution";
 
@@ -15,7 +15,15 @@ export interface RewardFailure {
   message: string;
   /** The component that failed, when one did. */
   component?: string;
+  /** For `bad_input`: the sample's field that was wrong (as the wire names it: `ground_truth`, `completion`), when one was. */
+  field?: string;
   stack?: string;
+}
+
+/** What a schedule printed while one sample was scored: consecutive writes to one stream are joined. */
+export interface LogEntry {
+  stream: "stdout" | "stderr";
+  text: string;
 }
 
 export interface RewardScore {
@@ -30,6 +38,8 @@ export interface RewardScore {
   version: string;
   /** Why the total is what it is, when the combine step says. */
   why?: string;
+  /** What the schedule printed (console.*, process.stdout/stderr) while scoring this sample; absent when nothing. */
+  logs?: LogEntry[];
 }
 
 function explained(result: Explained | number): Explained {
@@ -39,6 +49,12 @@ function explained(result: Explained | number): Explained {
 }
 
 function errorFailure(err: unknown, component?: string): RewardFailure {
+  if (err instanceof BadInputError) {
+    // The sample is wrong, not the code: say which field and what it should be.
+    const failure: RewardFailure = { kind: "bad_input", message: err.message, field: err.field };
+    if (component) failure.component = component;
+    return failure;
+  }
   const e = err instanceof Error ? err : new Error(String(err));
   const failure: RewardFailure = { kind: "exception", message: `${component ? `component "${component}" ` : ""}threw: ${e.message}` };
   if (component) failure.component = component;
@@ -58,7 +74,8 @@ export function scoreSample(schedule: AnySchedule, sample: RewardSample, t: Trai
   try {
     prepared = schedule.prepare(sample, t);
   } catch (err) {
-    return failedScore(sample, version, { ...errorFailure(err), message: `preparing the sample failed: ${(err as Error)?.message ?? String(err)}` });
+    const failure = errorFailure(err);
+    return failedScore(sample, version, failure.kind === "bad_input" ? failure : { ...failure, message: `preparing the sample failed: ${(err as Error)?.message ?? String(err)}` });
   }
   const base = { calls: prepared.calls, parseFailure: prepared.parseFailure };
   const components: { [name: string]: ComponentScore } = {};
@@ -92,7 +109,8 @@ export function scoreSample(schedule: AnySchedule, sample: RewardSample, t: Trai
       total = combined.value;
       if (combined.why) why = combined.why;
     } catch (err) {
-      return failedScore(sample, version, { ...errorFailure(err), message: `combine threw: ${(err as Error)?.message ?? String(err)}` }, { ...base, components });
+      const failure = errorFailure(err);
+      return failedScore(sample, version, failure.kind === "bad_input" ? failure : { ...failure, message: `combine threw: ${(err as Error)?.message ?? String(err)}` }, { ...base, components });
     }
     if (typeof total !== "number" || !Number.isFinite(total)) {
       return failedScore(sample, version, { kind: "non_finite", message: `combine gave ${String(total)}, not a finite number` }, { ...base, components });

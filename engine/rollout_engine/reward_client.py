@@ -4,6 +4,11 @@ The engine sends every batch of completions with the global step and training pr
 schedules depend on them. A host that crashes is restarted and the batch is sent once more; a second
 failure raises RewardHostError, and the caller decides (the trainer pauses the run and loses nothing).
 Each restart is reported to `on_restart` with its reason (the trainer emits a warning event).
+
+The host's stdout is the protocol: every line must be a JSON object, a reply to the pending request or an
+event. Anything else (a bare number, a reply to another request) is a RewardHostError naming what was
+read, never a TypeError. What the schedule prints comes back in each score's `logs`, or, outside any
+sample, as `log` events, kept in `logs` (the newest LOGS_KEPT) rather than in `events`.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import os
 import queue
 import subprocess
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -20,8 +26,28 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CLI = PROJECT_ROOT / "dist" / "cli.cjs"
 
 
+LOGS_KEPT = 1000
+
+
 class RewardHostError(RuntimeError):
     """The reward host failed in a way a retry did not fix."""
+
+
+class _BadLine:
+    """A line of the host's stdout that is not a JSON object (passed from the reader thread to _wait)."""
+
+    def __init__(self, line: str, why: str):
+        self.line = line
+        self.why = why
+
+    def describe(self) -> str:
+        text = self.line.rstrip("\n")
+        return f"{self.why}: {text[:200]!r}{' (cut)' if len(text) > 200 else ''}"
+
+
+def _shown(message: Any) -> str:
+    text = json.dumps(message)
+    return text if len(text) <= 200 else text[:200] + "… (cut)"
 
 
 @dataclass
@@ -63,12 +89,16 @@ class RewardHost:
             self.extra += ["--memory-mb", str(memory_mb)]
         self.start_timeout = start_timeout
         self.events: list[dict[str, Any]] = []  # ready, reloaded, reload_rejected, … in arrival order
+        # `log` events: what the schedule printed outside any sample, and errors its timers or promises threw
+        # after their sample's score was sent ({version, stream, during, sample?, error?, text}); the newest kept.
+        self.logs: deque[dict[str, Any]] = deque(maxlen=LOGS_KEPT)
+        self._abandoned: set[int] = set()  # requests that timed out: a late reply to one is skipped
         self.version: str | None = None
         self.schedules: dict[str, dict[str, Any]] = {}  # version -> the schedule's name, components (and where they are)
         self.restarts = 0
         self._next_id = 0
         self._process: subprocess.Popen[str] | None = None
-        self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._messages: queue.Queue[dict[str, Any] | _BadLine | None] = queue.Queue()
         self._stderr: list[str] = []
         self._start()
 
@@ -87,20 +117,33 @@ class RewardHost:
         process = self._process
         threading.Thread(target=self._read_stdout, args=(process, self._messages), daemon=True).start()
         threading.Thread(target=self._read_stderr, args=(process,), daemon=True).start()
-        ready = self._wait(lambda m: m.get("event") in ("ready", "load_failed"), self.start_timeout)
+        try:
+            ready = self._wait(lambda m: m.get("event") in ("ready", "load_failed"), self.start_timeout)
+        except RewardHostError:
+            self.close()
+            raise
         if ready.get("event") == "load_failed":
             self.close()
-            raise RewardHostError(f"the reward schedule could not be loaded: {ready['error']['message']}")
+            error = ready.get("error")
+            detail = error.get("message") if isinstance(error, dict) else None
+            raise RewardHostError(f"the reward schedule could not be loaded: {detail if isinstance(detail, str) else _shown(ready)}")
+        if not isinstance(ready.get("version"), str):
+            self.close()
+            raise RewardHostError(f"the reward host's ready event has no version: {_shown(ready)}")
         self.version = ready["version"]
         self.schedules[self.version] = ready.get("schedule") or {}
 
-    def _read_stdout(self, process: subprocess.Popen[str], messages: queue.Queue[dict[str, Any] | None]) -> None:
+    def _read_stdout(self, process: subprocess.Popen[str], messages: queue.Queue[dict[str, Any] | _BadLine | None]) -> None:
         assert process.stdout is not None
         for line in process.stdout:
+            if not line.strip():
+                continue
             try:
-                messages.put(json.loads(line))
-            except json.JSONDecodeError:
-                self._stderr.append(f"(unreadable line from the host) {line[:200]}")
+                message = json.loads(line)
+            except json.JSONDecodeError as err:
+                messages.put(_BadLine(line, f"a line that is not JSON ({err})"))
+                continue
+            messages.put(message if isinstance(message, dict) else _BadLine(line, f"a line that is not a JSON object but {type(message).__name__}"))
         messages.put(None)  # the host's output ended
 
     def _read_stderr(self, process: subprocess.Popen[str]) -> None:
@@ -119,17 +162,26 @@ class RewardHost:
                 code = self._process.wait() if self._process else None
                 tail = "\n".join(self._stderr[-10:])
                 raise RewardHostError(f"the reward host exited (code {code}){': ' + tail if tail else ''}")
+            if isinstance(message, _BadLine):
+                # The protocol stream is broken (something wrote to the host's stdout): nothing after it can be trusted.
+                raise RewardHostError(f"the reward host wrote {message.describe()}; its stdout must carry only JSON objects "
+                                      "(replies and events, docs/reward-host-protocol.md)")
             if "event" in message:
+                if message["event"] == "log":
+                    self.logs.append(message)
+                    continue
                 self.events.append(message)
-                if message["event"] == "reloaded":
+                if message["event"] == "reloaded" and isinstance(message.get("version"), str):
                     self.version = message["version"]
                     self.schedules[self.version] = message.get("schedule") or {}
-                    source = message.get("source") or {}
+                    source = message.get("source") if isinstance(message.get("source"), dict) else {}
                     # A restarted host must start from what it was switched to, not from the first source.
                     if source.get("kind") == "file":
                         self.source = RewardSource(schedule=source["path"], watch=self.source.watch)
                     elif source.get("kind") == "preset":
                         self.source = RewardSource(preset=source["name"], options=source.get("options") or {}, watch=self.source.watch)
+            elif "id" not in message:
+                raise RewardHostError(f"the reward host wrote a JSON object that is neither a reply nor an event: {_shown(message)}")
             if wanted(message):
                 return message
 
@@ -142,9 +194,28 @@ class RewardHost:
             self._process.stdin.flush()
         except (BrokenPipeError, OSError) as err:
             raise RewardHostError(f"the reward host is gone: {err}") from err
-        reply = self._wait(lambda m: m.get("id") == request_id, timeout)
-        if "error" in reply:
-            raise RewardHostError(f"the reward host refused the request: {reply['error']['message']}")
+
+        def answers(message: dict[str, Any]) -> bool:
+            if "id" not in message:
+                return False  # an event
+            if message["id"] == request_id:
+                return True
+            if message["id"] in self._abandoned:
+                self._abandoned.discard(message["id"])
+                return False  # the late reply to a request that timed out
+            raise RewardHostError(f"the reward host's reply does not match the pending request {request_id} ({method}): {_shown(message)}")
+
+        try:
+            reply = self._wait(answers, timeout)
+        except RewardHostError:
+            self._abandoned.add(request_id)
+            raise
+        error = reply.get("error")
+        if error is not None:
+            detail = error.get("message") if isinstance(error, dict) else None
+            raise RewardHostError(f"the reward host refused the request: {detail if isinstance(detail, str) else _shown(reply)}")
+        if not isinstance(reply.get("result"), dict):
+            raise RewardHostError(f"the reward host's reply to request {request_id} ({method}) has no result object: {_shown(reply)}")
         return reply["result"]
 
     # -- the API the trainer uses -------------------------------------------------------------------
@@ -176,7 +247,9 @@ class RewardHost:
                 result = self._request("score", params, timeout)
             except RewardHostError as second:
                 raise RewardHostError(f"the reward host failed twice on this batch: {first}; then: {second}") from second
-        scores = result["scores"]
+        scores = result.get("scores")
+        if not isinstance(scores, list) or not all(isinstance(s, dict) for s in scores):
+            raise RewardHostError(f"the reward host's scores are not a list of score objects: {_shown(result)}")
         if len(scores) != len(samples):
             raise RewardHostError(f"the reward host returned {len(scores)} scores for {len(samples)} samples")
         return scores

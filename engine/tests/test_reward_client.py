@@ -54,3 +54,52 @@ def test_reward_failures_come_back_as_failures_not_zeros():
         ok, bad = host.score(samples, step=0, progress=0.0, epoch=0.0)
     assert ok["total"] == 1 and ok["failure"] is None
     assert bad["total"] is None and bad["failure"]["kind"] == "exception" and "cannot score this one" in bad["failure"]["message"]
+
+
+def test_what_a_schedule_prints_comes_back_in_its_scores_logs_never_as_a_reply():
+    # prints.ts logs 42, a JSON line shaped like a reply to request 1, and more, on every sample, and a line at load.
+    schedule = str(ROOT / "test/reward/schedules/prints.ts")
+    samples = [{"id": "a", "completion": "x", "ground_truth": []}, {"id": "b", "completion": "x", "ground_truth": []}]
+    with RewardHost(RewardSource(schedule=schedule, watch=False)) as host:
+        scores = host.score(samples, step=0, progress=0.0, epoch=0.0)
+        again = host.score(samples, step=1, progress=0.0, epoch=0.0)
+    assert [s["id"] for s in scores + again] == ["a", "b", "a", "b"]
+    assert [s["total"] for s in scores + again] == [1, 1, 1, 1]
+    assert scores[0]["logs"][0] == {"stream": "stdout", "text": '42\n{"id":1,"result":{"version":"printed","scores":[]}}\n{ id: 1, result: { scores: [] } }\n'}
+    assert scores[1]["logs"][1] == {"stream": "stderr", "text": "warn b\nerror b\n"}
+    assert [(log["during"], log["text"]) for log in host.logs] == [("load", "loading the printing schedule\n")]
+    assert all(e.get("event") != "log" for e in host.events)
+
+
+# A stand-in for the host that breaks the protocol in one way (FAKE_HOST_LINE is what it writes before each reply).
+FAKE_HOST = r"""
+const readline = require("node:readline");
+const write = (m) => process.stdout.write((typeof m === "string" ? m : JSON.stringify(m)) + "\n");
+write({ event: "ready", version: "fake", schedule: {}, workers: 1 });
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  const request = JSON.parse(line);
+  write(process.env.FAKE_HOST_LINE.replace("ID", String(request.id)));
+  if (process.env.FAKE_HOST_REPLY !== "no") write({ id: request.id, result: { version: "fake", scores: request.params.samples.map((s) => ({ id: s.id, total: 1 })) } });
+});
+"""
+
+
+@pytest.mark.parametrize("line,reply,error,restarts", [
+    ("42", "yes", r"wrote a line that is not a JSON object but int: '42'", 1),
+    ('["id", 1]', "yes", r"wrote a line that is not a JSON object but list: '\[\"id\", 1\]'", 1),
+    ("Scoring sample a", "yes", r"wrote a line that is not JSON \(Expecting value.*\): 'Scoring sample a'", 1),
+    ('{"id": 999, "result": {"scores": []}}', "no", r"reply does not match the pending request \d+ \(score\): \{\"id\": 999", 1),
+    ('{"score": 1}', "yes", r"neither a reply nor an event: \{\"score\": 1\}", 1),
+    ('{"id": ID, "result": 42}', "no", r"reply to request \d+ \(score\) has no result object: \{\"id\": \d+, \"result\": 42\}", 1),
+    # A well-formed reply with malformed scores: no restart (the stream is fine), a clear error all the same.
+    ('{"id": ID, "result": {"version": "fake", "scores": [3]}}', "no", r"scores are not a list of score objects: \{\"version\": \"fake\", \"scores\": \[3\]\}", 0),
+])
+def test_a_host_line_that_breaks_the_protocol_is_a_clear_error_naming_it(tmp_path, monkeypatch, line, reply, error, restarts):
+    fake = tmp_path / "fake-host.cjs"
+    fake.write_text(FAKE_HOST)
+    monkeypatch.setenv("FAKE_HOST_LINE", line)
+    monkeypatch.setenv("FAKE_HOST_REPLY", reply)
+    with RewardHost(RewardSource(preset="tool-n1"), cli=fake) as host:
+        with pytest.raises(RewardHostError, match=error):
+            host.score([{"id": "a", "completion": "x", "ground_truth": []}], step=0, progress=0.0, epoch=0.0, timeout=5)
+        assert host.restarts == restarts  # a broken stream is dropped: the host is started again and the batch sent once more

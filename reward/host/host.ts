@@ -9,6 +9,10 @@
 // line and scores its contiguous share of the samples; the host joins the shares in order. Each worker
 // parses the whole request, so more workers pay only where cores are spare and schedules are slow.
 // A schedule's module-level state is per worker.
+//
+// Nothing the schedule prints reaches stdout except as protocol messages: output while a sample is
+// scored comes back in that sample's score (`logs`); output outside any sample, and errors its timers
+// and promises throw after their sample's score was sent, come as `log` events (docs/reward-host-protocol.md).
 
 import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
@@ -21,7 +25,7 @@ import { stringifyLine } from "../wire";
 import { CompileError } from "./compile";
 import { checkContract, describeProblems } from "./contract";
 import type { ControlRequest } from "./messages";
-import { LoadError, ScheduleRunner, type RunnerLimits, type ScheduleSource } from "./runner";
+import { LoadError, ScheduleRunner, type RunnerLimits, type RunnerOutput, type ScheduleSource } from "./runner";
 
 export interface HostOptions {
   source: ScheduleSource;
@@ -47,6 +51,9 @@ export async function runHost(options: HostOptions): Promise<number> {
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
   const send = (message: unknown) => output.write(stringifyLine(message) + "\n");
+  // What a schedule prints outside a sample, or throws later: a `log` event, never a bare line.
+  const onOutput = (o: RunnerOutput) =>
+    send({ event: "log", version: o.version, stream: o.error ? "stderr" : o.stream, during: o.during, ...(o.sample !== undefined ? { sample: o.sample } : {}), ...(o.error ? { error: true } : {}), text: o.text });
 
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
   // What the host scores with; `load` (push and rollback from the extension) replaces it.
@@ -56,7 +63,7 @@ export async function runHost(options: HostOptions): Promise<number> {
   let runner: ScheduleRunner | null = null;
   let loadError: { message: string; errors?: unknown[] } | null = null;
   try {
-    pool = await ScheduleRunner.startMany(source, options.limits ?? {}, workers);
+    pool = await ScheduleRunner.startMany(source, options.limits ?? {}, workers, { onOutput });
     runner = pool[0] as ScheduleRunner;
   } catch (err) {
     loadError = describeLoadError(err);
@@ -76,7 +83,7 @@ export async function runHost(options: HostOptions): Promise<number> {
   async function reload(reason: string, from: ScheduleSource = source): Promise<{ accepted: boolean; version: string | null; error?: unknown; unchanged?: boolean }> {
     let candidates: ScheduleRunner[];
     try {
-      candidates = await ScheduleRunner.startMany(from, options.limits ?? {}, workers);
+      candidates = await ScheduleRunner.startMany(from, options.limits ?? {}, workers, { onOutput });
     } catch (err) {
       const error = describeLoadError(err);
       send({ event: "reload_rejected", reason, error, version_kept: runner?.version ?? null });

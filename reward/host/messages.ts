@@ -59,6 +59,21 @@ export interface ControlRequest {
   params: { [key: string]: unknown };
 }
 
+/**
+ * What a schedule printed, or threw, outside the sample being scored: at load, from a timer or promise
+ * started at load or between batches, or started by a sample whose score was already sent (`sample`).
+ */
+export interface ScheduleOutput {
+  stream: "stdout" | "stderr";
+  text: string;
+  /** load: while the schedule loaded; idle: outside any sample; late: from code a sample started, after its score was sent. */
+  during: "load" | "idle" | "late";
+  /** The sample (its id, or #index) that started the code that printed or threw, for `late`. */
+  sample?: string;
+  /** An error thrown by a timer or promise callback (the text is its stack), not printed output. */
+  error?: boolean;
+}
+
 export type FromWorker =
   | { type: "loaded"; ok: true; name: string; description: string; components: ComponentInfo[]; options: { [key: string]: unknown } }
   | { type: "loaded"; ok: false; error: string; stack: string }
@@ -68,7 +83,11 @@ export type FromWorker =
   | { type: "replayed"; batch: number; scores: CompactScores; error?: string }
   | { type: "control"; batch: number; request: ControlRequest }
   | { type: "recent"; samples: unknown[]; time: TrainingTime }
-  | { type: "weights"; rows: { time: TrainingTime; weights: { [name: string]: number } }[] };
+  | { type: "weights"; rows: { time: TrainingTime; weights: { [name: string]: number } }[] }
+  | ({ type: "output" } & ScheduleOutput)
+  // The worker holds more memory outside the JS heap than its limit: after sample `index` of the batch,
+  // or before its first sample (-1: taken outside any sample). The host replaces the worker.
+  | { type: "over_memory"; batch: number; index: number; bytes: number };
 
 /** Scores in columns, cheap to pass between threads: NaN marks a failure (total) or a missing component. */
 export interface CompactScores {

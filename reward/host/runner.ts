@@ -1,6 +1,15 @@
 // Runs one version of a schedule in a worker thread with a time limit per batch and a memory limit.
 // A sample that hangs or exhausts memory is marked as a reward failure; the worker is replaced and
 // the rest of the batch is scored again. The host never goes down with the user's code.
+//
+// The memory limit covers the worker's JS heap (V8's limit) and, separately, its memory outside the
+// heap: ArrayBuffers (typed arrays, Buffers), which the worker checks after every sample, and, as a
+// backstop for one sample that allocates without returning or for native memory, the growth of the
+// process's resident memory while a batch runs, which this thread polls.
+//
+// What the schedule prints outside a sample (at load, from timers) and errors its timers and promises
+// throw after their sample's score was sent come here as ScheduleOutput, for `onOutput` (by default
+// written to stderr, labelled). They never fail a sample other than the one that started the code.
 
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -9,20 +18,43 @@ import type { TrainingTime } from "../api";
 import type { RewardFailure, RewardScore } from "../score";
 import { presetVersion } from "../version";
 import { compileSchedule, type CompiledSchedule } from "./compile";
-import type { CompactScores, ComponentInfo, ControlRequest, FromWorker, RangeViolation, ReplyParts, Settled, Shard, ToWorker } from "./messages";
+import type { CompactScores, ComponentInfo, ControlRequest, FromWorker, RangeViolation, ReplyParts, ScheduleOutput, Settled, Shard, ToWorker } from "./messages";
+
+export type { ScheduleOutput } from "./messages";
 
 export type ScheduleSource = { kind: "preset"; name: string; options?: { [key: string]: unknown } } | { kind: "file"; path: string };
 
 export interface RunnerLimits {
   /** Wall time one batch may take before the sample in progress is declared hung. */
   batchTimeoutMs: number;
-  /** Heap limit of the worker running user code. */
+  /** Memory limit of the worker running user code: its JS heap, and separately its memory outside the heap. */
   memoryMb: number;
   /** Worker restarts allowed within one batch before the rest of it is failed. */
   maxRestartsPerBatch: number;
 }
 
 export const DEFAULT_LIMITS: RunnerLimits = { batchTimeoutMs: 30_000, memoryMb: 512, maxRestartsPerBatch: 4 };
+
+/** Output or a late error of the schedule, with the version and schedule it came from. */
+export type RunnerOutput = ScheduleOutput & { version: string; label: string };
+
+export interface RunnerOptions {
+  /** Where output outside a sample and late errors go; by default, to stderr with a label. */
+  onOutput?: (output: RunnerOutput) => void;
+  /** Workers of the pool this runner is one of (they share the process's memory). 1 by default. */
+  poolSize?: number;
+}
+
+const MB = 1024 * 1024;
+/** How often the process's resident memory is read while a batch runs. */
+const RSS_POLL_MS = 100;
+
+/** Writes a schedule's output to stderr, each line labelled with the version and where it came from. */
+export function writeOutputToStderr(output: RunnerOutput): void {
+  const where = output.during === "load" ? "while loading" : output.during === "late" ? `after the score of sample ${output.sample ?? "?"} was sent` : "outside any sample";
+  const prefix = `[schedule ${output.version || output.label} ${output.error ? "error" : output.stream}, ${where}] `;
+  process.stderr.write(output.text.replace(/\n$/, "").split("\n").map((line) => prefix + line).join("\n") + "\n");
+}
 
 export interface ScheduleInfo {
   name: string;
@@ -59,7 +91,8 @@ function listen(worker: Worker, on: { message: (m: FromWorker) => void; error: (
   };
 }
 
-type Outcome = { kind: "done"; message: FromWorker } | { kind: "died"; index: number; failure: RewardFailure };
+/** How an attempt at a batch ended. `outside`: the worker had to be replaced for a cause outside the batch's samples. */
+type Outcome = { kind: "done"; message: FromWorker } | { kind: "died"; index: number; failure: RewardFailure; outside?: boolean };
 
 export class ScheduleRunner {
   private worker!: Worker;
@@ -67,19 +100,31 @@ export class ScheduleRunner {
   private batchCounter = 0;
   private loadMessage!: ToWorker;
   private closed = false;
+  /** Workers this runner stopped on purpose: their exit is no news. */
+  private retired = new WeakSet<Worker>();
+  /** The worker died between batches (a timer called process.exit, say): the next batch starts a new one. */
+  private dead = false;
+  /** A batch is in flight: its own listeners deal with the worker's death. */
+  private busy = false;
+  private readonly onOutput: (output: RunnerOutput) => void;
+  private readonly poolSize: number;
   info!: ScheduleInfo;
-  version!: string;
+  version = "";
   /** The compiled source, for file schedules. */
   compiled: CompiledSchedule | null = null;
 
-  private constructor(readonly source: ScheduleSource, readonly limits: RunnerLimits) {}
+  private constructor(readonly source: ScheduleSource, readonly limits: RunnerLimits, options: RunnerOptions) {
+    this.onOutput = options.onOutput ?? writeOutputToStderr;
+    this.poolSize = Math.max(1, options.poolSize ?? 1);
+  }
 
   /** Compiles (for a file) and loads a schedule in a fresh worker. Throws CompileError or LoadError. */
-  static async start(source: ScheduleSource, limits: Partial<RunnerLimits> = {}, compiled?: CompiledSchedule): Promise<ScheduleRunner> {
-    const runner = new ScheduleRunner(source, { ...DEFAULT_LIMITS, ...limits });
+  static async start(source: ScheduleSource, limits: Partial<RunnerLimits> = {}, compiled?: CompiledSchedule, options: RunnerOptions = {}): Promise<ScheduleRunner> {
+    const runner = new ScheduleRunner(source, { ...DEFAULT_LIMITS, ...limits }, options);
     if (source.kind === "file") {
       runner.compiled = compiled ?? (await compileSchedule(source.path));
       runner.loadMessage = { type: "load", code: runner.compiled.code, filename: runner.compiled.file };
+      runner.version = runner.compiled.version; // known before loading: output at load carries it
     } else {
       runner.loadMessage = { type: "load", preset: { name: source.name, options: source.options ?? {} } };
     }
@@ -89,9 +134,10 @@ export class ScheduleRunner {
   }
 
   /** Several runners of one version (compiled once), each with its own worker. */
-  static async startMany(source: ScheduleSource, limits: Partial<RunnerLimits>, count: number): Promise<ScheduleRunner[]> {
-    const first = await ScheduleRunner.start(source, limits);
-    const rest = await Promise.all(Array.from({ length: count - 1 }, () => ScheduleRunner.start(source, limits, first.compiled ?? undefined)));
+  static async startMany(source: ScheduleSource, limits: Partial<RunnerLimits>, count: number, options: RunnerOptions = {}): Promise<ScheduleRunner[]> {
+    const pooled = { ...options, poolSize: count };
+    const first = await ScheduleRunner.start(source, limits, undefined, pooled);
+    const rest = await Promise.all(Array.from({ length: count - 1 }, () => ScheduleRunner.start(source, limits, first.compiled ?? undefined, pooled)));
     return [first, ...rest];
   }
 
@@ -99,12 +145,44 @@ export class ScheduleRunner {
     return this.source.kind === "file" ? this.source.path : `preset ${this.source.name}`;
   }
 
+  private output(output: ScheduleOutput): void {
+    this.onOutput({ ...output, version: this.version, label: this.label });
+  }
+
+  /** Stops the current worker on purpose. */
+  private retire(): Promise<number> {
+    this.retired.add(this.worker);
+    return this.worker.terminate();
+  }
+
   private async spawn(): Promise<void> {
-    this.worker = new Worker(workerScript(), {
-      workerData: { progress: this.progress },
+    const worker = new Worker(workerScript(), {
+      workerData: { progress: this.progress, memoryMb: this.limits.memoryMb },
       resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, this.limits.memoryMb / 8)) },
-      stdout: false,
-      stderr: false,
+      // The worker captures what the schedule prints; whatever still reaches its stdout/stderr comes
+      // here, never to this process's stdout, which may be the host's protocol stream.
+      stdout: true,
+      stderr: true,
+    });
+    this.worker = worker;
+    this.dead = false;
+    worker.stdout.setEncoding("utf8").on("data", (text: string) => this.output({ stream: "stdout", text, during: "idle" }));
+    worker.stderr.setEncoding("utf8").on("data", (text: string) => this.output({ stream: "stderr", text, during: "idle" }));
+    // These stay for the worker's life: output and late errors come at any time, and a worker that dies
+    // between batches must not take this process with it (an unheard 'error' event would).
+    worker.on("message", (m: FromWorker) => {
+      if (m.type !== "output") return;
+      const { type: _type, ...output } = m;
+      this.output(output);
+    });
+    worker.on("error", (err: Error) => {
+      if (this.busy || this.retired.has(worker)) return;
+      this.output({ stream: "stderr", text: `the reward worker failed outside any batch: ${err.stack ?? err.message}\n`, during: "idle", error: true });
+    });
+    worker.on("exit", (code) => {
+      if (worker !== this.worker || this.retired.has(worker)) return;
+      this.dead = true;
+      if (!this.busy && !this.closed) this.output({ stream: "stderr", text: `the reward worker exited (code ${code}) outside any batch; a new one starts for the next batch\n`, during: "idle", error: true });
     });
     const loaded = await new Promise<FromWorker>((resolve, reject) => {
       const stop = listen(this.worker, {
@@ -125,7 +203,7 @@ export class ScheduleRunner {
       this.worker.postMessage(this.loadMessage);
     });
     if (loaded.type === "loaded" && !loaded.ok) {
-      await this.worker.terminate();
+      await this.retire();
       throw new LoadError(`${this.label}: ${loaded.error}`, loaded.stack);
     }
     if (loaded.type === "loaded" && loaded.ok) {
@@ -179,12 +257,15 @@ export class ScheduleRunner {
    */
   private async withRecovery(size: number, message: (batch: number, settled: Settled, rest?: RewardFailure) => ToWorker): Promise<FromWorker> {
     if (this.closed) throw new Error("the schedule runner is closed");
+    if (this.dead) await this.spawn();
     const settled = new Map<number, RewardFailure>();
     for (let restarts = 0; ; restarts++) {
       const batch = ++this.batchCounter;
       const outcome = await this.attempt(batch, message(batch, [...settled]));
       if (outcome.kind === "done") return outcome.message;
       await this.spawn();
+      // Not the batch's fault (memory taken between batches): the same batch again on the fresh worker.
+      if (outcome.outside && restarts + 1 < this.limits.maxRestartsPerBatch) continue;
       const tied = outcome.index >= 0 && !settled.has(outcome.index);
       if (tied) settled.set(outcome.index, outcome.failure);
       if (tied && settled.size < size && restarts + 1 < this.limits.maxRestartsPerBatch) continue;
@@ -198,7 +279,8 @@ export class ScheduleRunner {
   }
 
   /** Sends one message and waits for the answer of its kind. */
-  private exchange(message: ToWorker, type: FromWorker["type"]): Promise<FromWorker> {
+  private async exchange(message: ToWorker, type: FromWorker["type"]): Promise<FromWorker> {
+    if (this.dead && !this.closed) await this.spawn();
     return new Promise((resolve) => {
       const onMessage = (m: FromWorker) => {
         if (m.type !== type) return;
@@ -213,24 +295,47 @@ export class ScheduleRunner {
   private attempt(batch: number, message: ToWorker): Promise<Outcome> {
     const progress = new Int32Array(this.progress);
     Atomics.store(progress, 0, -1);
+    const memoryMb = this.limits.memoryMb;
+    // The backstop for memory the worker cannot see itself in time: one sample that allocates outside
+    // the heap without returning, or native memory. Heap and off-heap may each grow to the limit.
+    const rssAllowance = this.poolSize * (2 * memoryMb + 64) * MB;
+    const rssAtStart = process.memoryUsage.rss();
+    this.busy = true;
     return new Promise<Outcome>((resolve) => {
+      const stopWorker = (outcome: Outcome) => {
+        cleanup();
+        void this.retire();
+        resolve(outcome);
+      };
       const timer = setTimeout(() => {
         const index = Atomics.load(progress, 0);
-        cleanup();
-        void this.worker.terminate();
-        resolve({ kind: "died", index, failure: { kind: "timeout", message: `the reward took longer than the batch time limit of ${this.limits.batchTimeoutMs} ms on this sample (an endless loop?)` } });
+        stopWorker({ kind: "died", index, failure: { kind: "timeout", message: `the reward took longer than the batch time limit of ${this.limits.batchTimeoutMs} ms on this sample (an endless loop?)` } });
       }, this.limits.batchTimeoutMs);
+      const poll = setInterval(() => {
+        const grown = process.memoryUsage.rss() - rssAtStart;
+        if (grown <= rssAllowance) return;
+        const index = Atomics.load(progress, 0);
+        const message = `the reward used too much memory outside the JS heap (typed arrays, Buffers, native code) on this sample: the process grew by ${Math.round(grown / MB)} MB during the batch, over the ${Math.round(rssAllowance / MB)} MB allowed (the memory limit of ${memoryMb} MB for the heap and again for the rest, per worker, + 64 MB)`;
+        stopWorker({ kind: "died", index, failure: { kind: "out_of_memory", message } });
+      }, RSS_POLL_MS);
       const stop = listen(this.worker, {
         message: (m) => {
           if (!("batch" in m) || m.batch !== batch) return;
-          cleanup();
-          resolve({ kind: "done", message: m });
+          if (m.type === "over_memory") {
+            const held = `${Math.round(m.bytes / MB)} MB outside the JS heap (typed arrays, Buffers)`;
+            if (m.index < 0) {
+              const text = `the schedule held ${held} before a batch, over the memory limit of ${memoryMb} MB: taken outside any sample (at load, or by a timer); the worker is replaced and the batch scored again\n`;
+              this.output({ stream: "stderr", text, during: "idle", error: true });
+              return stopWorker({ kind: "died", index: -1, outside: true, failure: { kind: "out_of_memory", message: `the schedule keeps holding ${held} outside any sample, over the memory limit of ${memoryMb} MB` } });
+            }
+            return stopWorker({ kind: "died", index: m.index, failure: { kind: "out_of_memory", message: `the reward held ${held} after this sample, over the memory limit of ${memoryMb} MB` } });
+          }
+          settle({ kind: "done", message: m });
         },
         error: (err) => {
           const index = Atomics.load(progress, 0);
-          cleanup();
           const oom = err.code === "ERR_WORKER_OUT_OF_MEMORY";
-          resolve({
+          settle({
             kind: "died",
             index,
             failure: oom
@@ -240,13 +345,20 @@ export class ScheduleRunner {
         },
         exit: (code) => {
           const index = Atomics.load(progress, 0);
-          cleanup();
-          resolve({ kind: "died", index, failure: { kind: "crashed", message: `the reward worker exited (code ${code}) on this sample` } });
+          settle({ kind: "died", index, failure: { kind: "crashed", message: `the reward worker exited (code ${code}) on this sample` } });
         },
       });
       const cleanup = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         stop();
+        this.busy = false;
+      };
+      const worker = this.worker;
+      const settle = (outcome: Outcome) => {
+        if (outcome.kind === "died") this.retired.add(worker); // a new worker replaces it: its exit is expected
+        cleanup();
+        resolve(outcome);
       };
       this.worker.postMessage(message);
     });
@@ -254,6 +366,6 @@ export class ScheduleRunner {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.worker.terminate();
+    await this.retire();
   }
 }

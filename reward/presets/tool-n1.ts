@@ -10,7 +10,7 @@
 // Variants (the code's prompt_type values): no_reason (v2), partial_reason (v3), funcname (v4),
 // lexico (v1), and the llama template's binary reward.
 
-import { defineSchedule, type Prepared, type RewardSample, type Schedule } from "../api";
+import { BadInputError, defineSchedule, jsonTypeName, type Prepared, type RewardSample, type Schedule } from "../api";
 import { sameMultiset } from "../match";
 import { type ParseFailure, type ToolCall, isParseFailure, jsonFailure, missingTagFailure, tagBlocks, toToolCall } from "../parse";
 import { isPyFloatObject, parsePyJson, pyDumps, pyDumpsEqual, pyHashKey, pyTypeName, type PyValue } from "../pyjson";
@@ -115,13 +115,16 @@ function validateResult(result: PyValue[], answer: PyValue[]): MatchLevel {
 /** The ground truth as the code reads it: json.loads of the string (twice if it holds a string), items need name and arguments. */
 function readTruth(groundTruth: unknown): PyValue[] {
   let answer = groundTruth as PyValue;
-  if (typeof answer === "string") answer = parsePyJson(answer);
-  if (typeof answer === "string") answer = parsePyJson(answer);
-  if (!Array.isArray(answer)) throw new Error(`the ground truth must be a list of {"name", "arguments"} calls, got a ${pyTypeName(answer)}`);
+  const bad = (problem: string) => new BadInputError("ground_truth", 'a list of {"name", "arguments"} calls or its JSON text', problem);
+  try {
+    if (typeof answer === "string") answer = parsePyJson(answer);
+    if (typeof answer === "string") answer = parsePyJson(answer);
+  } catch (err) {
+    throw bad(`its text is not JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(answer)) throw bad(typeof groundTruth === "string" ? `its text holds ${jsonTypeName(answer)}` : `got ${jsonTypeName(groundTruth)}`);
   answer.forEach((item, i) => {
-    if (!isDict(item) || !("name" in item) || !("arguments" in item)) {
-      throw new Error(`ground-truth call ${i + 1} must be an object with "name" and "arguments"`);
-    }
+    if (!isDict(item) || !("name" in item) || !("arguments" in item)) throw bad(`call ${i + 1} is not an object with "name" and "arguments"`);
   });
   return answer;
 }

@@ -13,9 +13,9 @@
 //   order; the value 1 is our reading). The answer tag is <tool_call> here, as in our templates; the
 //   paper's reported <answer> is `answer_tag=answer`.
 
-import { defineSchedule, sigmoid, type Prepared, type RewardSample, type Schedule, type TrainingTime } from "../api";
+import { defineSchedule, readGroundTruthCalls, sigmoid, type Prepared, type RewardSample, type Schedule, type TrainingTime } from "../api";
 import { astMatchCalls, callTokens, tokenRecall, tokenize, type AstMatch } from "../match";
-import { parseCompletion, parseGroundTruth, isParseFailure, tagBlocks, type ParsedCompletion, type ToolCall } from "../parse";
+import { parseCompletion, tagBlocks, type ParsedCompletion, type ToolCall } from "../parse";
 import { pyCount } from "../pytext";
 import { readOptions, type OptionSpec } from "./options";
 import { memoByGroundTruth } from "./truth-cache";
@@ -53,11 +53,7 @@ export function toolZeroClock(t: TrainingTime, unit: ToolZeroOptions["unit"]): n
   return unit === "epoch" ? t.epoch : unit === "percent" ? 100 * t.progress : t.step;
 }
 
-const readTruth = memoByGroundTruth((groundTruth): ToolCall[] => {
-  const truth = parseGroundTruth(groundTruth);
-  if (isParseFailure(truth)) throw new Error(`the ground truth could not be read: ${truth.message}`);
-  return truth;
-});
+const readTruth = memoByGroundTruth(readGroundTruthCalls);
 
 function prepareToolZero(sample: RewardSample, opts: ToolZeroOptions): ToolZeroPrepared {
   const truth = readTruth(sample.groundTruth);

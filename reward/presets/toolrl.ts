@@ -10,7 +10,7 @@
 // Variants, which the code switches with environment variables, are options here; `step` is the
 // global step the schedules read.
 
-import { defineSchedule, type Prepared, type RewardSample, type Schedule, type TrainingTime } from "../api";
+import { BadInputError, defineSchedule, jsonTypeName, type Prepared, type RewardSample, type Schedule, type TrainingTime } from "../api";
 import { counter } from "../match";
 import { type ParseFailure, type ToolCall, jsonFailure, toToolCall, isParseFailure } from "../parse";
 import { isPyFloatObject, parsePyJson, pyDumps, pyEquals, pyHashKey, pyTypeName, type PyValue } from "../pyjson";
@@ -198,7 +198,7 @@ const readTruthCalls = memoByGroundTruth((truthText) => {
     return jsonLines(pyStrip(firstSegment(truthText as string, "<tool_call>", "</tool_call>")));
   } catch (err) {
     const detail = err instanceof JsonLineError ? `line ${err.line}: ${(err.cause as Error).message}` : (err as Error).message;
-    throw new Error(`the ground truth's <tool_call> block is not JSON Lines: ${detail}`);
+    throw new BadInputError("ground_truth", "ToolRL's target string or a list of calls", `its <tool_call> block is not JSON Lines: ${detail}`);
   }
 });
 
@@ -218,10 +218,13 @@ function truthString(groundTruth: unknown): string {
   if (typeof groundTruth === "string") return groundTruth;
   if (Array.isArray(groundTruth)) {
     if (groundTruth.length === 0) return "<think></think>\n<response></response>";
-    const lines = groundTruth.map((c: { [k: string]: PyValue }) => pyDumps({ name: c.name as PyValue, parameters: (c.parameters ?? c.arguments) as PyValue }));
+    const lines = groundTruth.map((c: { [k: string]: PyValue } | null, i) => {
+      if (c === null || typeof c !== "object" || Array.isArray(c)) throw new BadInputError("ground_truth", "ToolRL's target string or a list of calls", `call ${i + 1} is ${jsonTypeName(c)}, not an object`);
+      return pyDumps({ name: c.name as PyValue, parameters: (c.parameters ?? c.arguments) as PyValue });
+    });
     return `<think></think>\n<tool_call>\n${lines.join("\n")}\n</tool_call>`;
   }
-  throw new Error(`the ground truth must be ToolRL's target string or a list of calls, got ${groundTruth === null ? "null" : typeof groundTruth}`);
+  throw new BadInputError("ground_truth", "ToolRL's target string or a list of calls", `got ${jsonTypeName(groundTruth)}`);
 }
 
 function asToolCalls(values: PyValue[]): ToolCall[] | ParseFailure {

@@ -61,6 +61,27 @@ describe("rollout-studio score", () => {
     assert.equal((throwing.out[1]?.failure as { kind: string }).kind, "exception");
     assert.match(throwing.err, /line 2: component "picky" threw: cannot score this one/);
   });
+  it("reports a ground truth of the wrong type as bad input naming the field, for a preset and a schedule file", () => {
+    const input = [
+      JSON.stringify({ id: "n", completion: "<think>x</think><tool_call>[]</tool_call>", ground_truth: 5 }),
+      JSON.stringify({ id: "o", completion: "<think>x</think><tool_call>[]</tool_call>", ground_truth: { x: 1 } }),
+      JSON.stringify({ id: "g", completion: "<think>x</think><tool_call>[]</tool_call>", ground_truth: [] }),
+    ].join("\n");
+    for (const args of [["--preset", "toolrl"], ["--preset", "tool-n1"], ["--schedule", path.join(SCHEDULES, "good.ts")]]) {
+      const r = run(["score", ...args], input);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.deepEqual(r.out.map((o) => (o.failure as { kind: string; field?: string } | undefined) ?? null).map((f) => f && [f.kind, f.field]), [["bad_input", "ground_truth"], ["bad_input", "ground_truth"], null], args.join(" "));
+      assert.match(r.err, /^rollout-studio score: line 1: field "ground_truth" must be .*; got a number$/m, args.join(" "));
+    }
+  });
+  it("keeps a schedule's output out of the scores it writes: in each line's logs, and labelled on stderr", () => {
+    const input = [JSON.stringify({ id: "a", completion: "x", ground_truth: [] }), JSON.stringify({ id: "b", completion: "LATER", ground_truth: [] })].join("\n");
+    const r = run(["score", "--schedule", path.join(SCHEDULES, "prints.ts")], input);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.out.map((o) => o.reward), [1, 1]);
+    assert.deepEqual((r.out[1]?.logs as { stream: string; text: string }[])[1], { stream: "stderr", text: "warn b\nerror b\n" });
+    assert.match(r.err, /^\[schedule [0-9a-f]{12} stdout, while loading\] loading the printing schedule$/m);
+  });
   it("explains usage errors with exit code 2", () => {
     const unknownPreset = run(["score", "--preset", "tool-one"], "");
     assert.equal(unknownPreset.code, 2);

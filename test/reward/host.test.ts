@@ -7,7 +7,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { trainingTime } from "../../reward/api";
 import { CompileError } from "../../reward/host/compile";
-import { LoadError, ScheduleRunner } from "../../reward/host/runner";
+import { LoadError, ScheduleRunner, type RunnerOutput } from "../../reward/host/runner";
 import { CLI, ensureBuilt, SCHEDULES } from "./helpers";
 
 const ok = (id: string) => ({ id, completion: '<think>x</think><tool_call>[{"name": "f", "arguments": {"a": 1}}]</tool_call>', ground_truth: [{ name: "f", arguments: { a: 1 } }] });
@@ -15,6 +15,15 @@ const bad = (id: string) => ({ ...ok(id), completion: "BAD" });
 const schedule = (name: string) => ({ kind: "file" as const, path: path.join(SCHEDULES, name) });
 
 before(ensureBuilt);
+
+/** Polls until `find` gives something (output arrives on its own time), for up to 5 s. */
+async function waitFor<T>(find: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+    const found = find();
+    if (found !== undefined) return found;
+  }
+  throw new Error(`nothing came within ${timeoutMs} ms`);
+}
 
 describe("schedule runner", () => {
   it("scores with a user schedule and gives a stable version", async () => {
@@ -77,6 +86,114 @@ describe("schedule runner", () => {
   it("says what to do when the default export is missing", async () => {
     await assert.rejects(ScheduleRunner.start(schedule("no-default.ts")), (err: unknown) => err instanceof LoadError && /export default defineSchedule/.test(err.message));
   });
+  it("keeps what a schedule prints out of the protocol: each sample's output in its score, the rest labelled", async () => {
+    const outputs: RunnerOutput[] = [];
+    const runner = await ScheduleRunner.start(schedule("prints.ts"), {}, undefined, { onOutput: (o) => outputs.push(o) });
+    try {
+      const { scores } = await runner.score([ok("a"), { ...ok("b"), completion: "LATER" }], trainingTime());
+      assert.deepEqual(scores.map((s) => s.total), [1, 1]);
+      assert.deepEqual(scores[0]?.logs, [
+        { stream: "stdout", text: '42\n{"id":1,"result":{"version":"printed","scores":[]}}\n{ id: 1, result: { scores: [] } }\n' },
+        { stream: "stderr", text: "warn a\nerror a\n" },
+        { stream: "stdout", text: "debug\nraw stdout write\n" },
+        { stream: "stderr", text: "raw stderr write\n" },
+      ]);
+      assert.equal(scores[1]?.logs?.[1]?.text, "warn b\nerror b\n");
+      // At load, and from a timer after its sample's score was sent: labelled, with the version.
+      const later = await waitFor(() => outputs.find((o) => o.during === "late"));
+      assert.deepEqual(later, { stream: "stdout", text: "printed later by b\n", during: "late", sample: "b", version: runner.version, label: schedule("prints.ts").path });
+      assert.deepEqual(outputs.filter((o) => o.during === "load").map((o) => o.text), ["loading the printing schedule\n"]);
+    } finally {
+      await runner.close();
+    }
+  });
+  it("caps a sample's output and says how much was dropped", async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "rs-chatty-")), "chatty.ts");
+    writeFileSync(file, 'import { defineSchedule } from "rollout-studio";\nexport default defineSchedule({ name: "chatty", components: { c: { score: () => { for (let i = 0; i < 1000; i++) console.log("x".repeat(99)); return 1; } } } });\n');
+    const runner = await ScheduleRunner.start({ kind: "file", path: file });
+    const { scores } = await runner.score([ok("a")], trainingTime());
+    await runner.close();
+    rmSync(path.dirname(file), { recursive: true, force: true });
+    const logs = scores[0]?.logs ?? [];
+    assert.equal(logs[0]?.text.length, 8 * 1024);
+    assert.deepEqual(logs[1], { stream: "stderr", text: `[${100_000 - 8 * 1024} more characters of output not kept: 8 KiB per sample]\n` });
+  });
+  it("ties an error thrown later by a timer or a promise to the sample that started it, and fails no other", async () => {
+    const outputs: RunnerOutput[] = [];
+    const runner = await ScheduleRunner.start(schedule("late-errors.ts"), { batchTimeoutMs: 5000 }, undefined, { onOutput: (o) => outputs.push(o) });
+    const line = (scores: { id?: string; total: number | null; failure: { kind: string } | null }[]) => scores.map((s) => `${s.id}:${s.failure?.kind ?? s.total}`);
+    try {
+      // A timer's throw comes after the batch is answered: reported with its sample, which kept its score.
+      const first = await runner.score([ok("a"), { ...ok("b"), completion: "TIMER" }, ok("c")], trainingTime());
+      assert.deepEqual(line(first.scores), ["a:1", "b:1", "c:1"]);
+      const late = await waitFor(() => outputs.find((o) => o.error));
+      assert.equal(late.sample, "b");
+      assert.equal(late.during, "late");
+      assert.match(late.text, /started by sample b threw after its score was sent: Error: thrown later by a timer of b/);
+      assert.deepEqual(line((await runner.score([ok("d"), ok("e")], trainingTime())).scores), ["d:1", "e:1"]);
+      // A rejected promise nobody handles is seen before the batch's reply: that sample fails, alone.
+      const third = await runner.score([ok("f"), { ...ok("g"), completion: "REJECT" }, ok("h")], trainingTime());
+      assert.deepEqual(line(third.scores), ["f:1", "g:exception", "h:1"]);
+      assert.match(third.scores[1]?.failure?.message ?? "", /a promise started while scoring this sample threw later: rejected later by g/);
+      assert.deepEqual(line((await runner.score([ok("i"), { ...ok("j"), completion: "TIMER" }], trainingTime())).scores), ["i:1", "j:1"]);
+      await waitFor(() => outputs.find((o) => o.error && o.sample === "j"));
+      assert.deepEqual(line((await runner.score([ok("k")], trainingTime())).scores), ["k:1"]);
+    } finally {
+      await runner.close();
+    }
+  });
+  it("fails the sample after which the worker holds more typed-array memory than its limit, and scores the rest", async () => {
+    const runner = await ScheduleRunner.start(schedule("offheap.ts"), { memoryMb: 64, batchTimeoutMs: 20_000 });
+    try {
+      const { scores } = await runner.score([ok("a"), { ...ok("b"), completion: "HOARD" }, ok("c")], trainingTime());
+      assert.deepEqual(scores.map((s) => s.failure?.kind ?? s.total), [1, "out_of_memory", 1]);
+      assert.match(scores[1]?.failure?.message ?? "", /held 51\d MB outside the JS heap \(typed arrays, Buffers\) after this sample, over the memory limit of 64 MB/);
+      assert.equal((await runner.score([ok("d")], trainingTime())).scores[0]?.total, 1);
+    } finally {
+      await runner.close();
+    }
+  });
+  it("fails no sample for typed-array memory a timer took between batches: replaces the worker and says so", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rs-timer-hoard-"));
+    const file = path.join(dir, "timer-hoard.ts");
+    // 128 MB of arrays, taken by a timer after the batch that armed it, never by a sample.
+    writeFileSync(file, 'import { defineSchedule } from "rollout-studio";\nlet held: Float64Array[] = [];\nexport default defineSchedule({ name: "timer-hoard", components: { a: { score: ({ sample }) => { if (sample.completion.includes("ARM")) setTimeout(() => { held = Array.from({ length: 8 }, () => new Float64Array(2 * 1024 * 1024)); }, 0); return held.length >= 0 ? 1 : 0; } } } });\n');
+    const outputs: RunnerOutput[] = [];
+    const runner = await ScheduleRunner.start({ kind: "file", path: file }, { memoryMb: 64 }, undefined, { onOutput: (o) => outputs.push(o) });
+    try {
+      assert.deepEqual((await runner.score([{ ...ok("a"), completion: "ARM" }], trainingTime())).scores.map((s) => s.failure?.kind ?? s.total), [1]);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual((await runner.score([ok("b"), ok("c")], trainingTime())).scores.map((s) => s.failure?.kind ?? s.total), [1, 1]);
+      assert.match(outputs.find((o) => o.error)?.text ?? "", /held 12\d MB outside the JS heap .* before a batch, over the memory limit of 64 MB: taken outside any sample/);
+    } finally {
+      await runner.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("stops a sample that fills memory outside the heap and does not return, before the time limit", async () => {
+    const runner = await ScheduleRunner.start(schedule("offheap.ts"), { memoryMb: 64, batchTimeoutMs: 15_000 });
+    try {
+      const started = Date.now();
+      const { scores } = await runner.score([ok("a"), { ...ok("b"), completion: "SPIN" }, ok("c")], trainingTime());
+      assert.deepEqual(scores.map((s) => s.failure?.kind ?? s.total), [1, "out_of_memory", 1]);
+      assert.match(scores[1]?.failure?.message ?? "", /outside the JS heap .* the process grew by \d+ MB during the batch, over the 192 MB allowed/);
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    } finally {
+      await runner.close();
+    }
+  });
+  it("reports a ground truth of the wrong type as bad input naming the field, with a preset and with a schedule file", async () => {
+    for (const source of [{ kind: "preset" as const, name: "tool-n1" }, { kind: "preset" as const, name: "toolrl" }, { kind: "preset" as const, name: "tool-zero" }, schedule("good.ts")]) {
+      const runner = await ScheduleRunner.start(source);
+      const { scores } = await runner.score([{ ...ok("n"), ground_truth: 5 }, { ...ok("o"), ground_truth: { x: 1 } }, ok("c")], trainingTime());
+      await runner.close();
+      const label = source.kind === "preset" ? source.name : "good.ts";
+      assert.deepEqual(scores.map((s) => s.failure?.kind ?? "ok"), ["bad_input", "bad_input", "ok"], label);
+      assert.deepEqual(scores.map((s) => s.failure?.field), ["ground_truth", "ground_truth", undefined], label);
+      assert.match(scores[0]?.failure?.message ?? "", /^field "ground_truth" must be .*(list of|target string).*; got a number$/, label);
+      assert.match(scores[1]?.failure?.message ?? "", /^field "ground_truth" must be .*; .*(an object|call 1)/, label);
+    }
+  });
   it("reports a bad sample as bad input and scores the rest", async () => {
     const runner = await ScheduleRunner.start({ kind: "preset", name: "tool-n1" });
     const { scores } = await runner.score([ok("a"), { id: "b", completion: 5 }, ok("c")], trainingTime());
@@ -94,14 +211,27 @@ class HostProcess {
   private lines: object[] = [];
   private waiters: { test: (m: { [k: string]: unknown }) => boolean; resolve: (m: { [k: string]: unknown }) => void }[] = [];
   stderr = "";
+  /** Lines of stdout that are not protocol messages (JSON objects with an id or an event). */
+  unreadable: string[] = [];
 
   constructor(args: string[]) {
     this.child = spawn(process.execPath, [CLI, "host", ...args]);
     this.child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       this.buffer += chunk;
       for (let i = this.buffer.indexOf("\n"); i !== -1; i = this.buffer.indexOf("\n")) {
-        const message = JSON.parse(this.buffer.slice(0, i)) as { [k: string]: unknown };
+        const line = this.buffer.slice(0, i);
         this.buffer = this.buffer.slice(i + 1);
+        let message: { [k: string]: unknown };
+        try {
+          message = JSON.parse(line) as { [k: string]: unknown };
+        } catch {
+          this.unreadable.push(line);
+          continue;
+        }
+        if (message === null || typeof message !== "object" || Array.isArray(message) || !("id" in message || "event" in message)) {
+          this.unreadable.push(line); // neither a reply nor an event: it broke the protocol
+          continue;
+        }
         const w = this.waiters.findIndex((x) => x.test(message));
         if (w !== -1) this.waiters.splice(w, 1)[0]?.resolve(message);
         else this.lines.push(message);
@@ -235,6 +365,35 @@ describe("reward host process", () => {
     const oomScores = (oom.result as { scores: { total: number | null; failure: { kind: string } | null }[] }).scores;
     assert.deepEqual(oomScores.map((s) => s.failure?.kind ?? s.total), ["out_of_memory", 1]);
     assert.equal(await hungry.close(), 0);
+  });
+
+  it("writes only protocol messages when the schedule prints: output in each score's logs, the rest as log events", async () => {
+    const host = new HostProcess(["--schedule", path.join(SCHEDULES, "prints.ts")]);
+    const ready = await host.next((m) => m.event === "ready");
+    const loadLog = await host.next((m) => m.event === "log" && m.during === "load");
+    assert.deepEqual(loadLog, { event: "log", version: ready.version, stream: "stdout", during: "load", text: "loading the printing schedule\n" });
+    const reply = await host.request(1, "score", { samples: [ok("a"), { ...ok("b"), completion: "LATER" }] });
+    const scores = (reply.result as { scores: { id: string; total: number; logs: { stream: string; text: string }[] }[] }).scores;
+    assert.deepEqual(scores.map((s) => s.total), [1, 1]);
+    assert.equal(scores[0]?.logs[0]?.text, '42\n{"id":1,"result":{"version":"printed","scores":[]}}\n{ id: 1, result: { scores: [] } }\n');
+    const later = await host.next((m) => m.event === "log" && m.during === "late");
+    assert.deepEqual(later, { event: "log", version: ready.version, stream: "stdout", during: "late", sample: "b", text: "printed later by b\n" });
+    assert.equal((await host.request(2, "score", { samples: [ok("c")] })).id, 2);
+    assert.equal(await host.close(), 0);
+    assert.deepEqual(host.unreadable, []);
+  });
+
+  it("survives a schedule whose timer throws after its batch, and reports it as a log event of that sample", async () => {
+    const host = new HostProcess(["--schedule", path.join(SCHEDULES, "late-errors.ts")]);
+    await host.next((m) => m.event === "ready");
+    const first = await host.request(1, "score", { samples: [ok("a"), { ...ok("b"), completion: "TIMER" }] });
+    assert.deepEqual((first.result as { scores: { total: number }[] }).scores.map((s) => s.total), [1, 1]);
+    const error = await host.next((m) => m.event === "log" && m.error === true);
+    assert.equal(error.sample, "b");
+    assert.match(error.text as string, /thrown later by a timer of b/);
+    const second = await host.request(2, "score", { samples: [ok("c"), ok("d")] });
+    assert.deepEqual((second.result as { scores: { total: number; failure: unknown }[] }).scores.map((s) => [s.total, s.failure]), [[1, null], [1, null]]);
+    assert.equal(await host.close(), 0);
   });
 
   it("exits with a clear error when the schedule does not compile and it is not watching", async () => {

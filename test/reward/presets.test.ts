@@ -130,10 +130,25 @@ describe("toolrl variants", () => {
     assert.equal(s.parseFailure?.reason, "bad_json");
     assert.match(s.parseFailure?.message ?? "", /^line 2 of the tool call/);
   });
-  it("a broken ground truth is a reward failure, not a score", () => {
+  it("a broken ground truth is a reward failure, not a score: bad input naming the field", () => {
     const s = score("toolrl", {}, rl([F_RIGHT]), "<tool_call>\n{not json}\n</tool_call>");
     assert.equal(s.total, null);
-    assert.match(s.failure?.message ?? "", /ground truth/);
+    assert.equal(s.failure?.kind, "bad_input");
+    assert.equal(s.failure?.field, "ground_truth");
+    assert.match(s.failure?.message ?? "", /^field "ground_truth" must be ToolRL's target string or a list of calls; its <tool_call> block is not JSON Lines: line 1/);
+  });
+  it("a ground truth of the wrong type is bad input, with each preset", () => {
+    for (const [preset, expected] of [["tool-n1", 'a list of {"name", "arguments"} calls or its JSON text'], ["toolrl", "ToolRL's target string or a list of calls"], ["tool-zero", 'a list of {"name", "arguments"} calls, their JSON text']] as const) {
+      for (const [truth, got] of [[5, "got a number"], [true, "got a boolean"], [null, "got null"]] as const) {
+        const s = score(preset, {}, "<think>x</think><tool_call>[]</tool_call>", truth);
+        assert.equal(s.failure?.kind, "bad_input", `${preset} ${String(truth)}`);
+        assert.equal(s.failure?.field, "ground_truth");
+        assert.ok(s.failure?.message.startsWith(`field "ground_truth" must be ${expected}`), s.failure?.message);
+        assert.ok(s.failure?.message.endsWith(got), s.failure?.message);
+      }
+      assert.equal(score(preset, {}, "<think>x</think><tool_call>[]</tool_call>", { x: 1 }).failure?.kind, "bad_input", `${preset} object`);
+      assert.equal(score(preset, {}, "<think>x</think><tool_call>[]</tool_call>", [1, 2]).failure?.kind, "bad_input", `${preset} list of numbers`);
+    }
   });
 });
 

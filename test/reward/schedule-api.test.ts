@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { defineSchedule, sigmoid, trainingTime, ScheduleError } from "../../reward/api";
+import { BadInputError, defineSchedule, sigmoid, trainingTime, ScheduleError } from "../../reward/api";
 import { scoreSample } from "../../reward/score";
 
 const sample = { id: "s1", completion: '<think>x</think><tool_call>[{"name": "f", "arguments": {"a": 1}}]</tool_call>', groundTruth: [{ name: "f", arguments: { a: 1 } }] };
@@ -57,11 +57,23 @@ describe("scoring a sample", () => {
     const broken = defineSchedule({ name: "g", components: { a: { score: () => 1 } }, combine: () => NaN });
     assert.equal(scoreSample(broken, sample, trainingTime(), "v").failure?.kind, "non_finite");
   });
-  it("reports a ground truth that cannot be read as a reward failure", () => {
+  it("reports a ground truth that cannot be read, or is of the wrong type, as bad input naming the field", () => {
     const schedule = defineSchedule({ name: "x", components: { a: { score: () => 1 } } });
     const s = scoreSample(schedule, { completion: "x", groundTruth: '[{"name": 1}' }, trainingTime(), "v");
-    assert.equal(s.failure?.kind, "exception");
-    assert.match(s.failure?.message ?? "", /ground truth could not be read/);
+    assert.equal(s.total, null);
+    assert.equal(s.failure?.kind, "bad_input");
+    assert.equal(s.failure?.field, "ground_truth");
+    assert.match(s.failure?.message ?? "", /^field "ground_truth" must be a list of \{"name", "arguments"\} calls, their JSON text, .*; its text could not be read: /);
+    const number = scoreSample(schedule, { completion: "x", groundTruth: 5 }, trainingTime(), "v");
+    assert.deepEqual(number.failure, { kind: "bad_input", field: "ground_truth", message: 'field "ground_truth" must be a list of {"name", "arguments"} calls, their JSON text, ToolRL\'s tagged target string or Python call syntax; got a number' });
+  });
+  it("lets a schedule's own prepare or component report bad input with BadInputError", () => {
+    const schedule = defineSchedule({
+      name: "x",
+      components: { a: { score: ({ sample }) => (typeof sample.groundTruth === "string" ? 1 : (() => { throw new BadInputError("ground_truth", "a string", "got something else"); })()) } },
+    });
+    const s = scoreSample(schedule, { completion: "x", groundTruth: [] }, trainingTime(), "v");
+    assert.deepEqual(s.failure, { kind: "bad_input", field: "ground_truth", component: "a", message: 'field "ground_truth" must be a string; got something else' });
   });
   it("sigmoid is the logistic curve", () => {
     assert.equal(sigmoid(25, 0.1, 25), 0.5);
