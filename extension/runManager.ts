@@ -71,7 +71,10 @@ export class RunManager implements vscode.Disposable {
     if (!runDir) {
       const folder = this.runsFolder();
       if (!folder) throw new Error("Open a folder first: runs are written to .rollout-studio/runs in the workspace.");
-      runDir = path.join(folder, new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15));
+      const stamp = path.join(folder, new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15));
+      // Two runs started within a second get -2, -3, …: the engine refuses a folder that holds a run.
+      runDir = stamp;
+      for (let n = 2; fs.existsSync(runDir); n++) runDir = `${stamp}-${n}`;
     }
     runDir = path.resolve(runDir);
     fs.mkdirSync(runDir, { recursive: true });
