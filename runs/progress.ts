@@ -63,6 +63,11 @@ export class ProgressPrinter {
         return `Stopped after step ${String(e.step)} (checkpoint written).`;
       case "warning":
         return `warning: ${String(e.message)}`;
+      case "reward_log": {
+        // The schedule's own output outside a sample (at load, from timers): shown as the schedule wrote it.
+        const where = e.during === "load" ? "while loading" : e.during === "late" ? `after sample ${String(e.sample ?? "?")} was scored` : "between samples";
+        return `  reward schedule ${String(e.stream ?? "stdout")} (${where}${e.error ? ", an error" : ""}): ${String(e.text ?? "").replace(/\n+$/, "")}`;
+      }
       case "reward_reload_rejected":
         return `reward reload rejected (the previous version goes on scoring): ${String(e.message)}`;
       case "error":

@@ -84,6 +84,8 @@ export interface TrajectoryRecord {
   prompt_tokens: number;
   completion_tokens: number;
   finish_reason: "stop" | "length" | string;
+  /** What the reward schedule printed while scoring this sample (absent when it printed nothing). */
+  reward_logs?: { stream: "stdout" | "stderr"; text: string }[];
 }
 
 export interface EvalResult {

@@ -387,6 +387,7 @@ export class SampleStore {
       advantage: r.advantage,
       reward_version: r.reward_version,
       finish_reason: r.finish_reason,
+      ...(r.reward_logs?.length ? { reward_logs: r.reward_logs } : {}),
       siblings,
     };
   }

@@ -285,6 +285,13 @@ function renderDetail(): void {
 
   detailPane.append(el("h3", {}, "Tool calls: predicted vs expected"), diffView(diffCalls(d.calls as ToolCall[] | null, d.ground_truth as ToolCall[]), d));
 
+  if (d.reward_logs?.length) {
+    // What the schedule printed (console.log and friends) while it scored this very sample.
+    const out = el("pre", { class: "reward-logs" });
+    for (const log of d.reward_logs) out.append(el("span", { class: `log-${log.stream}` }, log.text));
+    detailPane.append(el("h3", {}, "Reward output"), out);
+  }
+
   detailPane.append(el("h3", {}, "Completion"), highlighted(d.completion), el("p", { class: "meta" }, `finish: ${d.finish_reason} · reward version ${d.reward_version}`));
   const prompt = el("div", { class: "prompt" });
   for (const m of d.messages) prompt.append(el("div", { class: `message role-${m.role}` }, el("span", { class: "role" }, m.role), el("pre", {}, m.content)));

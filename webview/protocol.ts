@@ -35,7 +35,7 @@ export interface SampleRow {
 }
 
 export interface SampleDetail
-  extends Pick<TrajectoryRecord, "step" | "group" | "sample" | "prompt_id" | "completion" | "calls" | "parse_failure" | "ground_truth" | "reward" | "components" | "failure" | "advantage" | "reward_version" | "finish_reason"> {
+  extends Pick<TrajectoryRecord, "step" | "group" | "sample" | "prompt_id" | "completion" | "calls" | "parse_failure" | "ground_truth" | "reward" | "components" | "failure" | "advantage" | "reward_version" | "finish_reason" | "reward_logs"> {
   index: number;
   messages: { role: string; content: string }[];
   tools: unknown[];

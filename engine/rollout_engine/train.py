@@ -271,6 +271,9 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     emit("error", message=f"the reward host failed twice on step {step}: {err}. The run is paused after step {step - 1} "
                                           f"with a checkpoint; fix the reward and resume with --resume --run-dir {run_dir}")
                     raise
+                # What the schedule printed outside any sample (loading, timers): to the event stream, never lost.
+                while host.logs:
+                    emit("reward_log", step=step, **{k: v for k, v in host.logs.popleft().items() if k not in ("event", "step")})
                 for event in host.events[known_events:]:
                     if event.get("event") == "reload_rejected":
                         emit("reward_reload_rejected", message=event["error"]["message"], step=step)
@@ -334,6 +337,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                                     "reward": score["total"], "components": score["components"], "failure": score["failure"], "advantage": advantages[i],
                                     "trained": trains[i], "prompt_tokens": len(repeated[i]), "completion_tokens": len(tokens[i]),
                                     "finish_reason": "stop" if finished[i] else "length"})
+                    if score.get("logs"):
+                        records[-1]["reward_logs"] = score["logs"]  # what the schedule printed while scoring this sample
                 ok = [s for s in scores if s["total"] is not None]
                 totals = [s["total"] for s in ok]
                 component_stats = {}

@@ -470,3 +470,28 @@ def test_a_reward_host_restart_is_a_warning(tmp_path, base, capsys):
     restarted = [w for w in warnings if "the reward host was restarted" in w["message"]]
     assert len(restarted) == 1 and restarted[0]["step"] == 2 and "exited" in restarted[0]["reason"], warnings
     assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "finished"
+
+
+def test_a_printing_schedule_trains_and_its_output_lands_in_the_records_and_events(tmp_path, base, capsys):
+    """console.log in a schedule is the sample's log in its rollout record (and, outside a sample, an event), never the protocol."""
+    schedule = tmp_path / "prints.ts"
+    schedule.write_text('import { defineSchedule } from "rollout-studio";\n'
+                        'console.log("loading the printing schedule");\n'
+                        'export default defineSchedule({ name: "prints", components: { chatty: { score: ({ sample }) => {\n'
+                        '  console.log(42);\n'
+                        '  console.log(JSON.stringify({ id: 1, result: { scores: [] } }));\n'
+                        '  console.error("scored", sample.id);\n'
+                        '  return 1;\n} } } });\n')
+    config = write_run(tmp_path, base)
+    config.reward.preset, config.reward.schedule = None, str(schedule)
+    summary = train(config, tmp_path / "run", "run")
+    assert summary["steps"] == 2
+    records = [json.loads(line) for line in (tmp_path / "run" / "rollouts" / "step-000002.jsonl").read_text().splitlines()]
+    assert all(r["reward"] == 1 for r in records)
+    for r in records:
+        text = "".join(log["text"] for log in r["reward_logs"])
+        assert text.startswith('42\n{"id":1,"result":{"scores":[]}}\n') and f"scored {r['prompt_id']}#{r['sample']}" in text, r["reward_logs"]
+        assert {log["stream"] for log in r["reward_logs"]} == {"stdout", "stderr"}
+    logs = [e for e in _events(capsys) if e["event"] == "reward_log"]
+    assert any(e["during"] == "load" and "loading the printing schedule" in e["text"] for e in logs), logs
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "finished"

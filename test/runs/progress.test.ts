@@ -68,6 +68,13 @@ describe("progress lines", () => {
     p.handle({ event: "warning", message: "slow reward" });
     p.handle({ event: "error", message: "bad config" });
     p.handle({ event: "samples_written", step: 1 });
-    assert.deepEqual(lines, ["warning: slow reward", "error: bad config"]);
+    p.handle({ event: "reward_log", step: 3, stream: "stdout", during: "load", text: "loading my reward\n" });
+    p.handle({ event: "reward_log", step: 4, stream: "stderr", during: "late", sample: "train-7#2", error: true, text: "Error: too late" });
+    assert.deepEqual(lines, [
+      "warning: slow reward",
+      "error: bad config",
+      "  reward schedule stdout (while loading): loading my reward",
+      "  reward schedule stderr (after sample train-7#2 was scored, an error): Error: too late",
+    ]);
   });
 });
