@@ -1,27 +1,55 @@
 #!/usr/bin/env bash
-# Finds the Python the training engine runs with: one that has PyTorch and pytest. It looks first at
-# what is already there (ROLLOUT_STUDIO_PYTHON, an active venv or conda env, python3 on PATH, the
-# system's /usr/bin/python3); only when none has them does it install Debian's packages (as root), or
-# say exactly what to install. The choice is written to .rollout-studio/python.
+# Finds the Python the training engine runs with: one that has PyTorch 2 and pytest. It looks first at
+# what is already there (ROLLOUT_STUDIO_PYTHON, an active venv or conda env, the project's .venv,
+# python3 on PATH, the system's /usr/bin/python3). When none has them it makes the project's .venv with
+# pip (torch, numpy, pytest); only when pip cannot do that does it fall back to a PyTorch 1 already
+# there, or to Debian's packages (as root), or say exactly what to install.
+# The choice is written to .rollout-studio/python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-has_packages() { "$1" -c 'import torch, pytest' >/dev/null 2>&1; }
+# torch >= 2 (scaled_dot_product_attention, torch.compile) and pytest.
+has_torch2() { "$1" -c 'import sys, torch, pytest; sys.exit(0 if int(torch.__version__.split(".")[0]) >= 2 else 1)' >/dev/null 2>&1; }
+has_any_torch() { "$1" -c 'import torch, pytest' >/dev/null 2>&1; }
 
-python=""
-for candidate in "${ROLLOUT_STUDIO_PYTHON:-}" "${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}" "${CONDA_PREFIX:+$CONDA_PREFIX/bin/python}" \
-                 "$(command -v python3 || true)" /usr/bin/python3; do
-  if [ -n "$candidate" ] && [ -x "$candidate" ] && has_packages "$candidate"; then
-    python="$candidate"
-    break
+candidates=("${ROLLOUT_STUDIO_PYTHON:-}" "${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}" "${CONDA_PREFIX:+$CONDA_PREFIX/bin/python}" \
+            "$PWD/.venv/bin/python" "$(command -v python3 || true)" /usr/bin/python3)
+
+pick() {  # $1: the test a candidate must pass
+  for candidate in "${candidates[@]}"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && "$1" "$candidate"; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+python="$(pick has_torch2 || true)"
+
+if [ -z "$python" ]; then
+  # The project's own venv. PIP_RETRIES/PIP_TIMEOUT: where pip is set up with a local package store and
+  # no reachable index, pip's default retries would wait minutes on the index before using the store.
+  base="$(command -v python3 || echo /usr/bin/python3)"
+  echo "setup: no Python here has PyTorch 2 and pytest; making .venv with pip (torch, numpy, pytest)"
+  if "$base" -m venv .venv >/dev/null 2>&1 &&
+     PIP_RETRIES="${PIP_RETRIES:-0}" PIP_TIMEOUT="${PIP_TIMEOUT:-15}" .venv/bin/pip install --quiet --disable-pip-version-check torch numpy pytest; then
+    has_torch2 .venv/bin/python && python="$PWD/.venv/bin/python"
   fi
-done
+  [ -n "$python" ] || echo "setup: pip could not install PyTorch 2 into .venv (see above); looking for an older PyTorch" >&2
+fi
+
+if [ -z "$python" ]; then
+  python="$(pick has_any_torch || true)"
+  [ -z "$python" ] || echo "setup: warning: using PyTorch 1 ($python); the engine is slower there. Install torch>=2 with pip for full speed." >&2
+fi
 
 if [ -z "$python" ]; then
   packages="python3-torch libopenblas0-pthread python3-pytest python3-numpy"
   if command -v apt-get >/dev/null 2>&1 && [ -x /usr/bin/python3 ]; then
     if [ "$(id -u)" -ne 0 ]; then
-      echo "setup: no Python here has PyTorch and pytest. Install Debian's packages, then run this again:" >&2
+      echo "setup: no Python here has PyTorch and pytest, and pip could not install them. Either:" >&2
+      echo "       pip install torch numpy pytest   (into a venv; then run this again with it active)" >&2
       echo "       sudo apt-get install -y $packages" >&2
       echo "       (or point ROLLOUT_STUDIO_PYTHON at a Python that has torch and pytest)" >&2
       exit 1
@@ -31,9 +59,9 @@ if [ -z "$python" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
     python=/usr/bin/python3
-    has_packages "$python" || { echo "setup: installed $packages but /usr/bin/python3 still cannot import torch and pytest" >&2; exit 1; }
+    has_any_torch "$python" || { echo "setup: installed $packages but /usr/bin/python3 still cannot import torch and pytest" >&2; exit 1; }
   else
-    echo "setup: no Python here has PyTorch and pytest. Install them into a Python 3.10+ (see https://pytorch.org)" >&2
+    echo "setup: no Python here has PyTorch and pytest. Install them into a Python 3.10+ (pip install torch numpy pytest)" >&2
     echo "       and run again with ROLLOUT_STUDIO_PYTHON=/path/to/that/python." >&2
     exit 1
   fi
