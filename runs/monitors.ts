@@ -91,20 +91,33 @@ function lengthDriftGroups(records: TrajectoryRecord[]): [number, number][] {
   return out;
 }
 
-/** Reward rising while exact match falls: over the last `window` steps against the `window` before (needs 2 × window steps). */
-export function rewardUpExactDown(history: StepMetrics[], window = 5): boolean {
+/**
+ * Reward rising while exact calls do not: over the last `window` steps against the `window` before, the
+ * mean reward rose (by at least `minRise`) and the exact-match rate did not. A reward that pays for
+ * something other than right calls (format alone, a faded correctness weight) shows this first.
+ */
+export function rewardUpExactDown(history: StepMetrics[], window = 5, minRise = 0.02): boolean {
   if (history.length < 2 * window) return false;
   const mean = (rows: StepMetrics[], f: (m: StepMetrics) => number) => rows.reduce((s, m) => s + f(m), 0) / rows.length;
   const recent = history.slice(-window);
   const before = history.slice(-2 * window, -window);
-  return mean(recent, (m) => m.reward.mean) > mean(before, (m) => m.reward.mean) && mean(recent, (m) => m.exact_match_rate) < mean(before, (m) => m.exact_match_rate);
+  return mean(recent, (m) => m.reward.mean) - mean(before, (m) => m.reward.mean) >= minRise && mean(recent, (m) => m.exact_match_rate) <= mean(before, (m) => m.exact_match_rate);
+}
+
+/**
+ * The reward saturated without right calls: nearly every group's rewards are all equal (GRPO learns
+ * nothing more from them) while most samples' calls are wrong. The end state of a reward hack.
+ */
+export function rewardSaturated(step: StepMetrics | undefined, zeroVariance = 0.9, maxExact = 0.5): boolean {
+  return step !== undefined && step.zero_variance_groups >= zeroVariance && step.exact_match_rate < maxExact;
 }
 
 export const BUILT_IN_MONITORS: { id: string; title: string; description: string }[] = [
   { id: "wrong-function", title: "Format right, wrong function", description: "the calls parse, but one names a function the ground truth does not call" },
   { id: "invented-arguments", title: "Extra or invented arguments", description: "an argument the expected call (or the tool's schema) does not have" },
   { id: "repeated-calls", title: "Repeated or spammed calls", description: "the same call twice, or far more calls than expected" },
-  { id: "reward-up-exact-down", title: "Reward up, exact match down", description: "over the last 5 steps against the 5 before: the mean reward rose while the exact-match rate fell" },
+  { id: "reward-up-exact-down", title: "Reward up, exact match not", description: "over the last 5 steps against the 5 before: the mean reward rose (by 0.02 or more) while the exact-match rate did not" },
+  { id: "reward-saturated", title: "Reward saturated, calls wrong", description: "90 % or more of the step's groups have no reward variance while under half of its samples are exact calls" },
   { id: "length-drift", title: "Length drift within groups", description: "in a group, the reward follows completion length (r ≥ 0.8) and lengths differ by half their mean" },
 ];
 
@@ -127,7 +140,8 @@ export function evaluateMonitors(records: TrajectoryRecord[], history: StepMetri
     { id: "wrong-function", title: "Format right, wrong function", flagged: pick(wrongFunction) },
     { id: "invented-arguments", title: "Extra or invented arguments", flagged: pick(inventedArguments) },
     { id: "repeated-calls", title: "Repeated or spammed calls", flagged: pick(repeatedCalls) },
-    { id: "reward-up-exact-down", title: "Reward up, exact match down", flagged: rewardUpExactDown(history) ? all : [] },
+    { id: "reward-up-exact-down", title: "Reward up, exact match not", flagged: rewardUpExactDown(history) ? all : [] },
+    { id: "reward-saturated", title: "Reward saturated, calls wrong", flagged: rewardSaturated(history.find((m) => m.step === step)) ? all : [] },
     { id: "length-drift", title: "Length drift within groups", flagged: lengthDriftGroups(records) },
   ];
   const samples = user.length ? records.map(monitorSample) : [];

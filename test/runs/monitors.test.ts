@@ -48,13 +48,39 @@ describe("built-in monitors", () => {
     assert.equal(flagged(evaluateMonitors(flat, []), "length-drift")?.length, 0);
   });
 
-  it("notice the mean reward rising while exact match falls", () => {
-    const m = (step: number, reward: number, exact: number) => ({ step, reward: { mean: reward, min: 0, max: 1 }, exact_match_rate: exact }) as StepMetrics;
+  it("notice the mean reward rising while exact match does not", () => {
+    const m = (step: number, reward: number, exact: number) => ({ step, reward: { mean: reward, min: 0, max: 1 }, exact_match_rate: exact, zero_variance_groups: 0 }) as StepMetrics;
     const hacking = Array.from({ length: 10 }, (_, i) => m(i + 1, i / 10, 1 - i / 10));
+    const flat = Array.from({ length: 10 }, (_, i) => m(i + 1, i / 10, 0));
     const learning = Array.from({ length: 10 }, (_, i) => m(i + 1, i / 10, i / 10));
+    const still = Array.from({ length: 10 }, (_, i) => m(i + 1, 0.5 + (i % 2) * 0.001, 0));
     assert.equal(rewardUpExactDown(hacking), true);
+    assert.equal(rewardUpExactDown(flat), true, "exact calls that stay at 0 while the reward climbs");
     assert.equal(rewardUpExactDown(learning), false);
+    assert.equal(rewardUpExactDown(still), false, "noise is not a rise");
     assert.equal(rewardUpExactDown(hacking.slice(0, 9)), false, "needs two windows of steps");
+  });
+
+  it("flag a run hacked as the demo once was: the reward climbs to its maximum while exact calls stay at 0", () => {
+    // As measured on the old demo (issue 13): 167 steps, the reward 0.40 → 1.000 by step 60 and flat after,
+    // exact 0 % throughout, every group without variance once the policy collapsed to one answer.
+    const history = Array.from({ length: 167 }, (_, i): StepMetrics => {
+      const step = i + 1;
+      const reward = Math.min(1, 0.4 + (0.6 * step) / 60);
+      return { step, reward: { mean: reward, min: reward - 0.3 * (1 - reward), max: 1 }, exact_match_rate: 0, zero_variance_groups: Math.min(1, step / 60) } as StepMetrics;
+    });
+    const records = [record(1, 0, truth, { calls: [{ name: "set_volume", arguments: { level: 1 } }] })];
+    const flaggedAt = (id: string) => history.filter((m) => (flagged(evaluateMonitors(records.map((r) => ({ ...r, step: m.step })), history.slice(0, m.step)), id)?.length ?? 0) > 0).map((m) => m.step);
+    const climbing = flaggedAt("reward-up-exact-down");
+    assert.ok(climbing.includes(20) && climbing.includes(55), `flagged while the reward climbs: ${climbing.join(",")}`);
+    assert.ok(!climbing.includes(100), "not once the reward stopped moving");
+    const saturated = flaggedAt("reward-saturated");
+    assert.equal(saturated[0], 54, "from the step 90 % of groups lost their variance");
+    assert.equal(saturated.length, 167 - 53, "every step after");
+    // A run that learns exact calls is not flagged by either.
+    const learning = history.map((m) => ({ ...m, exact_match_rate: m.reward.mean }));
+    assert.equal(rewardUpExactDown(learning.slice(0, 30)), false);
+    assert.equal(flagged(evaluateMonitors(records, learning.slice(0, 100)), "reward-saturated")?.length, 0);
   });
 });
 
