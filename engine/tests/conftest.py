@@ -6,8 +6,8 @@ sys.path.insert(0, str(ROOT / "engine"))
 
 
 def shared_fixture(relative: str) -> Path:
-    """The shared fixture files: ../shared beside the checkout (developers, CI) or shared/ inside it."""
-    for base in (ROOT.parent / "shared", ROOT / "shared"):
+    """The shared fixture files: the copies in test/ (every clone has them), else ../shared beside the checkout or shared/ inside it."""
+    for base in (ROOT / "test", ROOT.parent / "shared", ROOT / "shared"):
         if (base / relative).exists():
             return base / relative
     raise FileNotFoundError(f"fixture {relative} not found in ../shared or ./shared")

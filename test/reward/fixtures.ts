@@ -1,4 +1,4 @@
-// Locating the shared fixture files: ../shared beside the checkout (developers, CI) or shared/ inside it.
+// Locating the shared fixture files: the copies in test/ (every clone has them), else ../shared beside the checkout or shared/ inside it.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parsePyJson, type PyValue } from "../../reward/pyjson";
@@ -6,7 +6,7 @@ import { parsePyJson, type PyValue } from "../../reward/pyjson";
 const ROOT = path.resolve(__dirname, "..", "..");
 
 export function sharedFixture(relative: string): string {
-  for (const base of [path.join(ROOT, "..", "shared"), path.join(ROOT, "shared")]) {
+  for (const base of [path.join(ROOT, "test"), path.join(ROOT, "..", "shared"), path.join(ROOT, "shared")]) {
     const file = path.join(base, relative);
     if (existsSync(file)) return file;
   }
