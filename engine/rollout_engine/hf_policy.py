@@ -92,10 +92,11 @@ class HFPolicy(nn.Module):
 
     @torch.no_grad()
     def generate(self, prompts: list[list[int]], max_new_tokens: int, *, temperature: float = 1.0, top_p: float = 1.0,
-                 eos_id: int, pad_id: int, generator: torch.Generator | None = None):
-        """Batched sampling with the model's KV cache. Returns (tokens, finished) per row as the tiny
-        policy does. transformers samples from torch's global random state (seeded per run), not from
-        `generator`."""
+                 eos_id: int, pad_id: int, generator: torch.Generator | None = None, num_samples: int = 1):
+        """Batched sampling with the model's KV cache: `num_samples` rows per prompt, prompt by prompt.
+        Returns (tokens, finished) per row as the tiny policy does. transformers samples from torch's
+        global random state (seeded per run), not from `generator`."""
+        prompts = [p for p in prompts for _ in range(num_samples)]
         idx, key_mask = left_pad(prompts, pad_id, self.device)
         greedy = temperature <= 1e-5
         sampling = {} if greedy else {"temperature": temperature, "top_p": top_p, "top_k": 0}

@@ -1,8 +1,8 @@
 """The tiny policy: a small decoder-only transformer with a KV cache and batched sampling, in plain PyTorch.
 
-Written for torch 1.13 (Debian's) and 2.x alike: attention is spelled out rather than using
-scaled_dot_product_attention. Prompts of different lengths are left-padded; `key_mask` marks the real
-tokens and positions count real tokens only, so a padded sequence computes what it would alone.
+Attention goes through torch's scaled_dot_product_attention (PyTorch 2) and is spelled out on PyTorch 1.
+Prompts of different lengths are left-padded; `key_mask` marks the real tokens and positions count real
+tokens only, so a padded sequence computes what it would alone.
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+_SDPA = hasattr(F, "scaled_dot_product_attention")
 
 
 @dataclass
@@ -32,23 +34,30 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(c.n_embd, 3 * c.n_embd)
         self.proj = nn.Linear(c.n_embd, c.n_embd)
 
-    def forward(self, x, key_mask, cache):
+    def forward(self, x, bias, cache):
+        """bias (B, 1, T, S): 0 where a query may attend, a large negative number where not."""
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
         if cache is not None:  # (k, v) of earlier positions
             k = torch.cat([cache[0], k], dim=2)
             v = torch.cat([cache[1], v], dim=2)
-        S = k.shape[2]
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(k.shape[-1])
-        # Causal over the whole sequence so far (queries are its last T positions), and no padded keys.
-        causal = torch.ones(T, S, dtype=torch.bool, device=x.device).tril(S - T)
-        allowed = causal[None, None] & key_mask[:, None, None, :S]
-        # A large finite value rather than -inf: a padded query row (all keys masked) then stays finite
-        # in the backward pass; the loss ignores such rows.
-        att = att.masked_fill(~allowed, torch.finfo(att.dtype).min).softmax(dim=-1)
-        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
-        return self.proj(y), (k, v)
+        if _SDPA:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        else:
+            att = ((q @ k.transpose(-2, -1)) / math.sqrt(k.shape[-1]) + bias).softmax(dim=-1)
+            y = att @ v
+        return self.proj(y.transpose(1, 2).contiguous().view(B, T, C)), (k, v)
+
+
+def attention_bias(key_mask: torch.Tensor, T: int, dtype: torch.dtype) -> torch.Tensor:
+    """The additive mask of the last T queries over all S keys so far: causal, and no padded keys.
+    A large finite value rather than -inf, so that a padded query row (every key masked) stays finite
+    in the backward pass; the loss ignores such rows."""
+    S = key_mask.shape[1]
+    causal = torch.ones(T, S, dtype=torch.bool, device=key_mask.device).tril(S - T)
+    allowed = causal[None, None] & key_mask[:, None, None, :]
+    return torch.zeros(allowed.shape, dtype=dtype, device=key_mask.device).masked_fill(~allowed, torch.finfo(dtype).min)
 
 
 class Block(nn.Module):
@@ -59,8 +68,8 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(c.n_embd)
         self.mlp = nn.Sequential(nn.Linear(c.n_embd, 4 * c.n_embd), nn.GELU(), nn.Linear(4 * c.n_embd, c.n_embd))
 
-    def forward(self, x, key_mask, cache):
-        a, cache = self.attn(self.ln1(x), key_mask, cache)
+    def forward(self, x, bias, cache):
+        a, cache = self.attn(self.ln1(x), bias, cache)
         x = x + a
         return x + self.mlp(self.ln2(x)), cache
 
@@ -95,6 +104,24 @@ class TinyGPT(nn.Module):
         """Logits of the last n positions (B, n, V): all the GRPO update needs. The same call as the hf policy's."""
         return self(idx, key_mask)[0][:, -n:]
 
+    def shared_prompt_logits(self, prompts: list[list[int]], counts: list[int], completions: torch.Tensor, completion_mask: torch.Tensor, pad_id: int):
+        """Logits predicting each completion token, (B, C, V), for rows that come in runs sharing a prompt:
+        prompts[i] is the prompt of the next counts[i] rows. Each prompt is read once and its KV cache
+        shared by its rows (the backward pass sums their gradients into it): in GRPO the G samples of a
+        group share their prompt, so the update reads prompts G times less. completions (B, C) are
+        right-padded, completion_mask marks their real tokens."""
+        idx, prompt_mask = left_pad(prompts, pad_id, self.wte.weight.device)
+        prompt_logits, caches = self(idx, prompt_mask)
+        repeats = torch.tensor(counts, device=idx.device)
+
+        def share(t):
+            return t.repeat_interleave(repeats, dim=0)
+
+        key_mask = torch.cat([share(prompt_mask), completion_mask], dim=1)
+        completion_logits, _ = self(completions, key_mask, [(share(k), share(v)) for k, v in caches])
+        # The prompt's last position predicts the first completion token; each completion token the next.
+        return torch.cat([share(prompt_logits[:, -1:]), completion_logits[:, :-1]], dim=1)
+
     def frozen_copy(self) -> "TinyGPT":
         """The reference policy for the KL term."""
         copy = TinyGPT(self.config).to(self.device)
@@ -117,42 +144,47 @@ class TinyGPT(nn.Module):
         if int(positions.max()) >= self.config.block_size:
             raise ValueError(f"sequence longer than the model's block size {self.config.block_size}")
         x = self.wte(idx) + self.wpe(positions)
+        bias = attention_bias(key_mask[:, :past + T], T, x.dtype)  # once for all layers
         new_caches = []
         for i, block in enumerate(self.blocks):
-            x, cache = block(x, key_mask, None if caches is None else caches[i])
+            x, cache = block(x, bias, None if caches is None else caches[i])
             new_caches.append(cache)
         return self.head(self.ln_f(x)), new_caches
 
     @torch.no_grad()
     def generate(self, prompts: list[list[int]], max_new_tokens: int, *, temperature: float = 1.0, top_p: float = 1.0,
-                 eos_id: int, pad_id: int, generator: torch.Generator | None = None):
-        """Samples continuations for a batch of prompts (left-padded). Returns (tokens, finished) per row:
-        the generated ids without the stop token, and whether it stopped on eos (False: truncated)."""
-        B = len(prompts)
+                 eos_id: int, pad_id: int, generator: torch.Generator | None = None, num_samples: int = 1):
+        """Samples `num_samples` continuations of each prompt (left-padded into one batch). Each prompt is
+        read once and its KV cache shared by its samples. Returns (tokens, finished), one row per sample,
+        prompt by prompt: the generated ids without the stop token, and whether it stopped on eos (False:
+        truncated). The loop is over tokens only: rows are tensors until the end."""
         device = self.wte.weight.device
         idx, key_mask = left_pad(prompts, pad_id, device)
         logits, caches = self(idx, key_mask)
-        out = [[] for _ in range(B)]
-        done = torch.zeros(B, dtype=torch.bool, device=device)
-        finished = [False] * B
         next_logits = logits[:, -1, :]
-        for _ in range(max_new_tokens):
+        if num_samples > 1:
+            def share(t):
+                return t.repeat_interleave(num_samples, dim=0)
+            key_mask, next_logits = share(key_mask), share(next_logits)
+            caches = [(share(k), share(v)) for k, v in caches]
+        B = key_mask.shape[0]
+        out = torch.full((B, max(max_new_tokens, 0)), pad_id, dtype=torch.long, device=device)
+        lengths = torch.full((B,), max(max_new_tokens, 0), dtype=torch.long, device=device)
+        done = torch.zeros(B, dtype=torch.bool, device=device)
+        one = torch.ones(B, 1, dtype=torch.bool, device=device)
+        for t in range(max_new_tokens):
             token = sample(next_logits, temperature, top_p, generator)
-            for i in range(B):
-                if done[i]:
-                    continue
-                t = int(token[i])
-                if t == eos_id:
-                    done[i] = True
-                    finished[i] = True
-                else:
-                    out[i].append(t)
-            if bool(done.all()):
+            out[:, t] = token
+            stops = (token == eos_id) & ~done
+            lengths = torch.where(stops, torch.full_like(lengths, t), lengths)
+            done |= stops
+            if t == max_new_tokens - 1 or bool(done.all()):
                 break
-            key_mask = torch.cat([key_mask, torch.ones(B, 1, dtype=torch.bool, device=device)], dim=1)
+            key_mask = torch.cat([key_mask, one], dim=1)
             logits, caches = self(token[:, None], key_mask, caches)
             next_logits = logits[:, -1, :]
-        return out, finished
+        rows, kept = out.tolist(), lengths.tolist()
+        return [row[:n] for row, n in zip(rows, kept)], done.tolist()
 
 
 def left_pad(sequences: list[list[int]], pad_id: int, device=None):

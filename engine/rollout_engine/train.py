@@ -53,10 +53,30 @@ def exact_match(score: dict[str, Any], truth: list[dict[str, Any]]) -> bool:
 
 
 def sequence_logprobs(model, rows: list[tuple[list[int], list[int]]], pad_id: int):
-    """Log-probabilities (and entropies) of each row's completion tokens given its prompt, left-padded.
-    Returns (logp, entropy, mask), each (B, longest completion), completions left-aligned."""
+    """Log-probabilities (and entropies) of each row's completion tokens given its prompt.
+    Returns (logp, entropy, mask), each (B, longest completion), completions left-aligned.
+    Rows in runs with the same prompt (a GRPO group) read it once where the model can share it."""
     device = model.device
     C = max(len(c) for _, c in rows)
+    if hasattr(model, "shared_prompt_logits"):
+        prompts: list[list[int]] = []
+        counts: list[int] = []
+        for prompt, _ in rows:
+            if prompts and prompts[-1] == prompt:
+                counts[-1] += 1
+            else:
+                prompts.append(prompt)
+                counts.append(1)
+        completions = torch.full((len(rows), C), pad_id, dtype=torch.long, device=device)
+        for i, (_, c) in enumerate(rows):
+            completions[i, :len(c)] = torch.tensor(c, dtype=torch.long)
+        lengths = torch.tensor([len(c) for _, c in rows], device=device)
+        real = torch.arange(C, device=device)[None, :] < lengths[:, None]
+        logprobs = F.log_softmax(model.shared_prompt_logits(prompts, counts, completions, real, pad_id).float(), dim=-1)
+        mask = real.float()
+        token_logp = logprobs.gather(-1, completions[..., None]).squeeze(-1)
+        token_entropy = -(logprobs.exp() * logprobs).sum(-1)
+        return token_logp * mask, token_entropy * mask, mask
     idx, key_mask = left_pad([p + c for p, c in rows], pad_id, device)
     # Completions end the (left-padded) rows: the last C + 1 positions predict the last C tokens.
     logits = model.completion_logits(idx, key_mask, C + 1)[:, :-1]
@@ -253,8 +273,9 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 prompts = [tokenizer.encode_prompt(messages(s, config.data.template), config.data.template) for s in batch]
                 repeated = [p for p in prompts for _ in range(g.num_generations)]
                 policy.eval()
-                tokens, finished = policy.generate(repeated, config.policy.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
-                                                   eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, generator=generator)
+                tokens, finished = policy.generate(prompts, config.policy.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
+                                                   eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, generator=generator,
+                                                   num_samples=g.num_generations)
                 completions = [tokenizer.decode(t) for t in tokens]
                 t1 = time.time()
 

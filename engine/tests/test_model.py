@@ -85,3 +85,58 @@ class _EosModel(torch.nn.Module):
         logits = torch.full_like(logits, -1e9)
         logits[..., 2] = 0
         return logits, caches
+
+
+def test_samples_sharing_a_prompt_read_it_once_and_match_sampling_it_repeated():
+    """num_samples rows share their prompt's KV cache: the same tokens as the prompt repeated in the batch."""
+    m = model()
+    prompts = [[5, 6, 7], [8, 9, 10, 11, 12]]
+    repeated = [p for p in prompts for _ in range(3)]
+    shared = m.generate(prompts, 8, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(3), num_samples=3)
+    plain = m.generate(repeated, 8, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(3))
+    assert shared == plain and len(shared[0]) == 6
+    calls = []
+    original = m.forward
+
+    def counting(idx, *args, **kwargs):
+        calls.append(idx.shape)
+        return original(idx, *args, **kwargs)
+
+    m.forward = counting
+    m.generate(prompts, 4, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(3), num_samples=3)
+    assert calls[0] == (2, 5), "the prompts are read once each, not once per sample"
+    assert all(shape[0] == 6 and shape[1] == 1 for shape in calls[1:]) and len(calls) <= 4
+
+
+def test_the_update_reads_a_groups_prompt_once_and_computes_what_reading_it_per_row_does():
+    """Shared-prompt log-probabilities (and their gradients) equal the per-row path, for groups cut anywhere."""
+    from rollout_engine.train import sequence_logprobs
+
+    class PerRow(torch.nn.Module):  # the same model without prompt sharing: the generic path
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        @property
+        def device(self):
+            return self.inner.device
+
+        def completion_logits(self, idx, key_mask, n):
+            return self.inner.completion_logits(idx, key_mask, n)
+
+    torch.manual_seed(0)
+    m = model()
+    g = torch.Generator().manual_seed(5)
+    prompts = [torch.randint(3, 300, (n,), generator=g).tolist() for n in (4, 9, 6)]
+    rows = [(p, torch.randint(3, 300, (int(torch.randint(1, 7, (1,), generator=g)),), generator=g).tolist()) for p in prompts for _ in range(3)]
+    for span in (rows, rows[2:7]):  # whole groups, and a micro-batch that cuts groups
+        shared = sequence_logprobs(m, span, 0)
+        plain = sequence_logprobs(PerRow(m), span, 0)
+        for a, b in zip(shared, plain):
+            assert torch.allclose(a, b, atol=1e-5)
+        grads = []
+        for impl in (m, PerRow(m)):
+            m.zero_grad()
+            sequence_logprobs(impl, span, 0)[0].sum().backward()
+            grads.append(torch.cat([p.grad.flatten() for p in m.parameters()]))
+        assert torch.allclose(grads[0], grads[1], atol=1e-4)
