@@ -583,7 +583,8 @@ test("A run folder from outside the workspace: its stored reward code runs only 
     await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
     const samples = 12 * steps;
     const explorer = await until(`${name}'s ${samples} samples`, () => frameWithText(".count", `${samples} of ${samples} samples`), 30_000);
-    await explorer.locator(".viewport .row[data-index]").nth(5).click(); // a sample whose calls parse but are wrong
+    // Clicked inside the webview itself: a window-level overlay must not swallow it.
+    await explorer.locator(".viewport .row[data-index]").nth(5).dispatchEvent("click"); // a sample whose calls parse but are wrong
     await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
     return explorer;
   };
@@ -597,7 +598,7 @@ test("A run folder from outside the workspace: its stored reward code runs only 
   await dialog.locator(".dialog-buttons a.monaco-button", { hasText: "Cancel" }).first().click();
   await until("the note that the costs were not computed", async () => /running its stored reward code was not allowed/.test(await declined.locator(".costs, .cost-table, .hint").allInnerTexts().then((t) => t.join(" "))), 20_000);
   assert.equal(await declined.locator(".cost-table tr.cost").count(), 0);
-  await declined.locator(".viewport .row[data-index]").nth(6).click(); // another sample: not asked again after a no
+  await declined.locator(".viewport .row[data-index]").nth(6).dispatchEvent("click"); // another sample: not asked again after a no
   await page.waitForTimeout(1500);
   assert.equal(await dialog.count(), 0, "a declined folder is not asked about on every sample");
 
