@@ -36,7 +36,7 @@ def main() -> None:
     from rollout_engine.train import train
 
     if not (args.base / "model.pt").exists():
-        build_base(BaseSettings(steps=20), args.base, log=lambda _: None)
+        build_base(BaseSettings(steps=20, corpus_size=6000), args.base, log=lambda _: None)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         rows = demo_data.generate(seed=0, train=400, eval_seen=0, eval_unseen_values=0, eval_unseen_tools=0)["train"]

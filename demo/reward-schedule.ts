@@ -1,17 +1,20 @@
-// The demo's reward schedule: Tool Zero's exploratory → exploitative shape,
-//   R = format + σ(t)·strict + (1 − σ(t))·credit,
-// with two changes that the demo runs showed it needs (docs/learning.md):
-// - half of format is Tool Zero's tag check, the other half needs calls that parse: with the tag check
-//   alone a tiny model learns to write tags around token soup, with the parse check alone it never
-//   finds the format;
-// - the exploratory part is per-argument partial credit on the parsed calls, matched as the reward
-//   matches them, instead of Tool Zero's bag-of-tokens recall, which says nothing about order.
+// The demo's reward schedule: Tool Zero's exploratory → exploitative shape, weighted so that the total
+// rises only as the calls get right:
+//   R = 0.2·format + 0.8·(σ(t)·strict + (1 − σ(t))·credit)
+// - format (0.2 at most): Tool Zero's tag check, half of it only when the calls parse; with the tag
+//   check alone a tiny model learns to write tags around token soup. It is small on purpose: an earlier
+//   version paid format 1.0 of a 1.0 maximum, and a run maxed its reward with every call wrong;
+// - credit (exploratory, fades out): per-argument partial credit on the parsed calls, matched as the
+//   reward matches them, instead of Tool Zero's bag-of-tokens recall;
+// - strict (exploitative, fades in): 1 for exactly the expected calls.
+// A completion with wrong calls earns at most 0.2 + 0.8·(1 − σ(t))·credit; only exact calls reach 1.
 // Edit it while a run trains: saving hot-reloads it. Score stored rollouts with it:
 //   npx rollout-studio score --schedule demo/reward-schedule.ts --explain < rollouts.jsonl
 import { assignCalls, defineSchedule, pyEquals, sigmoid, toolZero, type ToolCall } from "rollout-studio";
 
 const STEEPNESS = 0.1;
-const MIDPOINT = 40; // the step where strict and credit weigh the same
+const MIDPOINT = 60; // the step where strict and credit weigh the same
+const FORMAT = 0.2; // the most that format alone can earn
 const paper = toolZero({ steepness: STEEPNESS, midpoint: MIDPOINT, unit: "step" });
 
 /** Credit for one predicted call against one expected call: 0.4 for the function, 0.6 over its arguments. */
@@ -27,12 +30,13 @@ export function callCredit(truth: ToolCall, predicted: ToolCall): number {
 
 export default defineSchedule({
   ...paper,
-  name: "demo: tool-zero with parsed format and partial credit",
-  description: "format (calls parse) + σ(t)·strict + (1 − σ(t))·per-argument credit",
+  name: "demo: tool-zero with parsed format and partial credit, paying most for exact calls",
+  description: "0.2·format (calls parse) + 0.8·(σ(t)·strict + (1 − σ(t))·per-argument credit)",
   components: {
     format: {
       description: "0.5 for <think> then <tool_call> in order (Tool Zero's check), 0.5 more when the calls parse",
       range: [0, 1],
+      weight: FORMAT,
       score: (p, t) => {
         const tags = paper.components.format!.score(p, t);
         const value = typeof tags === "number" ? tags : tags.value;
@@ -42,17 +46,17 @@ export default defineSchedule({
         return { value: 1, why: "tags in order, calls that parse" };
       },
     },
-    strict: paper.components.strict!,
+    strict: { ...paper.components.strict!, weight: (t) => (1 - FORMAT) * sigmoid(t.step, STEEPNESS, MIDPOINT) },
     credit: {
       description: "per-argument partial credit, calls matched one to one (exploratory; fades out)",
-      range: [-0.5, 0.5],
-      weight: (t) => 1 - sigmoid(t.step, STEEPNESS, MIDPOINT),
+      range: [0, 1],
+      weight: (t) => (1 - FORMAT) * (1 - sigmoid(t.step, STEEPNESS, MIDPOINT)),
       score: ({ calls, truth }) => {
-        if (calls === null) return { value: -0.5, why: "no calls parsed" };
-        if (truth.length === 0) return calls.length === 0 ? { value: 0.5, why: "no call expected, none made" } : { value: -0.5, why: "no call was expected" };
+        if (calls === null) return { value: 0, why: "no calls parsed" };
+        if (truth.length === 0) return calls.length === 0 ? { value: 1, why: "no call expected, none made" } : { value: 0, why: "no call was expected" };
         const pairs = assignCalls(truth, calls, "optimal", callCredit);
         const credit = pairs.reduce((sum, p) => sum + p.score, 0) / Math.max(truth.length, calls.length);
-        return { value: credit - 0.5, why: `${pairs.filter((p) => p.score > 0).length} of ${truth.length} calls credited, credit ${credit.toFixed(2)}` };
+        return { value: credit, why: `${pairs.filter((p) => p.score > 0).length} of ${truth.length} calls credited, credit ${credit.toFixed(2)}` };
       },
     },
   },

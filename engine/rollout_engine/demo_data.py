@@ -224,61 +224,102 @@ def pseudo_word(rng: random.Random, capital: bool = False) -> str:
 
 
 def synthetic_tool(rng: random.Random) -> Tool:
-    """A made-up tool with one or two made-up arguments, standing in for the many APIs on the web."""
+    """A made-up tool with one to three made-up arguments of every kind, standing in for the many APIs on
+    the web. Its requests name it by its verb or noun and state each argument's value, as real requests do."""
     verb, noun = pseudo_word(rng), pseudo_word(rng)
-    params: list[Param] = [Param(pseudo_word(rng), "string", pool="*", phrase="")]
-    if rng.random() < 0.5:
-        params.append(Param(pseudo_word(rng), "integer", low=1, high=99, phrase=""))
-    slots = " ".join("{" + p.name + "}" for p in params)
-    requests = [f"{verb.capitalize()} the {noun} {slots}", f"Please {verb} {slots}", f"I need {noun} for {slots}"]
+    params: list[Param] = []
+    for _ in range(rng.choice([1, 1, 2, 2, 3])):
+        name = pseudo_word(rng)
+        if any(p.name == name for p in params):
+            continue
+        kind = rng.choices(["string", "integer", "number", "enum", "boolean"], weights=[5, 3, 1, 1, 1])[0]
+        phrase = rng.choice([" {%s}", " with {%s}", " %s {%s}", ", %s {%s}"])
+        phrase = phrase % ((name,) if phrase.count("%s") == 1 else (name, name))
+        if kind == "string":
+            params.append(Param(name, "string", pool="*", phrase=phrase))
+        elif kind == "integer":
+            params.append(Param(name, "integer", low=1, high=rng.choice([9, 60, 500]), phrase=phrase))
+        elif kind == "number":
+            params.append(Param(name, "number", low=1, high=200, phrase=phrase))
+        elif kind == "enum":
+            params.append(Param(name, "enum", choices=[pseudo_word(rng) for _ in range(3)], phrase=phrase))
+        else:
+            params.append(Param(name, "boolean", phrase=rng.choice([f" {name}", f" with {name}"]), required=False))
+    requests = [f"{verb.capitalize()} the {noun}", f"Please {verb} my {noun}", f"I need a {noun}", f"Can you {verb} it"]
     return Tool(f"{verb}_{noun}", f"{verb.capitalize()} a {noun}", params, requests)
 
 
 def _example_value(param: Param, rng: random.Random) -> Any:
-    """Arguments of usage examples: training values, or made-up words for string arguments."""
-    if param.kind == "string" and (param.pool == "*" or rng.random() < 0.4):
+    """Arguments of usage examples: made-up words for strings (copying is the only way to predict them),
+    fresh numbers, and the tool's own choices."""
+    if param.kind == "string":
         return pseudo_word(rng, capital=rng.random() < 0.5)
+    if param.kind == "integer":
+        return rng.randint(param.low, param.high)
+    if param.kind == "number":
+        return rng.choice([rng.randint(param.low, param.high), round(rng.uniform(param.low, param.high), 2)])
     if param.kind == "object":
         return {f.name: _example_value(f, rng) for f in param.fields}
     return _value(param, rng, False)
 
 
-def usage_example(tool: Tool, rng: random.Random, others: list[Tool]) -> str:
+DOC_LAYOUT = "Tools:\n{tools}\nRequest: {request}\n"
+
+
+def usage_example(tools: list[Tool], rng: random.Random, others: list[Tool], calls: int = 1) -> str:
     """Function-calling documentation with a worked example: a list of tools, a request, and the answer
     that serves it in the tagged call syntax — written as docs, not in a prompt template (no roles, no
-    instruction to follow). Values are training values or made-up words."""
-    listed = [tool, *rng.sample([t for t in others if t.name != tool.name], k=2)]
+    instruction to follow). `calls` of the listed tools are called (0: a request no tool serves)."""
+    chosen = tools[:calls]
+    listed = [*chosen, *rng.sample([t for t in others if t not in chosen], k=3 - len(chosen))]
     rng.shuffle(listed)
-    text, args = _request(tool, rng, False, value=_example_value)
-    call = json.dumps([{"name": tool.name, "arguments": args}])
+    answers = []
+    parts = []
+    for tool in chosen:
+        text, args = _request(tool, rng, False, value=_example_value)
+        parts.append(text)
+        answers.append({"name": tool.name, "arguments": args})
+    if not chosen:
+        request, think = rng.choice(NO_CALL_REQUESTS), "No tool fits."
+    else:
+        request = parts[0] if len(parts) == 1 else f"{parts[0]}, and {parts[1][0].lower() + parts[1][1:]}"
+        think = f"I call {' and '.join(a['name'] for a in answers)}."
     header = "\n".join(signature(t.schema()) for t in listed)
-    return f"Tools:\n{header}\nRequest: {text}\n<think>I call {tool.name}.</think>\n<tool_call>\n{call}\n</tool_call>"
+    return DOC_LAYOUT.format(tools=header, request=request) + f"<think>{think}</think>\n<tool_call>\n{json.dumps(answers)}\n</tool_call>"
+
+
+def worked_example(rng: random.Random, seen: list[Tool]) -> str:
+    """One worked example: mostly made-up tools (80 %), else the seen tools with made-up values; one call
+    (75 %), two (15 %) or none (10 %)."""
+    calls = rng.choices([1, 2, 0], weights=[75, 15, 10])[0]
+    if rng.random() < 0.8:
+        tools = [synthetic_tool(rng) for _ in range(3)]
+        return usage_example(tools, rng, tools, calls)
+    return usage_example(rng.sample(seen, k=max(calls, 1)), rng, seen, calls)
 
 
 def base_corpus(seed: int = 0, size: int = 4000) -> list[str]:
     """Documents of the task's language with no request paired with its answer in a prompt template:
-    tool docs, calls on their own, requests on their own, reasoning snippets, and API docs with usage
-    examples (for the seen tools and for made-up ones, as a base LLM has read function-calling docs)."""
+    tool docs, calls on their own, requests on their own, reasoning snippets, and API docs with worked
+    examples — mostly of made-up tools with made-up values, so that what is learned is to pick a tool
+    from a list and copy values from a request, which carries to tools and values never seen."""
     rng = random.Random(seed + 1)
     seen = [t for t in TOOLS if t.name not in HELD_OUT_TOOLS]
     docs = []
     for _ in range(size):
         tool = rng.choice(seen)
         kind = rng.random()
-        if kind < 0.15:
+        if kind < 0.1:
             docs.append(json.dumps(tool.schema()))
-        elif kind < 0.35:
+        elif kind < 0.2:
             calls = [{"name": t.name, "arguments": _request(t, rng, False)[1]} for t in rng.sample(seen, k=rng.choice([1, 1, 2]))]
             docs.append(f"<tool_call>\n{json.dumps(calls)}\n</tool_call>")
-        elif kind < 0.5:
+        elif kind < 0.3:
             docs.append(_request(tool, rng, False)[0] + rng.choice(["?", ".", ""]))
-        elif kind < 0.6:
+        elif kind < 0.35:
             docs.append(f"<think>The {tool.name} tool: {tool.description.lower()}.</think>")
-        elif kind < 0.8:
-            docs.append(usage_example(tool, rng, seen))
         else:
-            made_up = [synthetic_tool(rng) for _ in range(3)]
-            docs.append(usage_example(made_up[0], rng, made_up))
+            docs.append(worked_example(rng, seen))
     return docs
 
 

@@ -28,17 +28,18 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass
 class BaseSettings:
+    """The defaults are the shipped base's (engine/base)."""
     seed: int = 0
-    corpus_size: int = 6000
+    corpus_size: int = 40000
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 128
     block_size: int = 1024
-    steps: int = 450
-    batch_size: int = 16
+    steps: int = 2500
+    batch_size: int = 32
     seq_len: int = 256
     learning_rate: float = 3e-3
-    threads: int = 1
+    threads: int = 2
 
     def key(self) -> str:
         """Changes with the settings and with the code that makes the corpus, tokenizer and model."""
@@ -121,6 +122,17 @@ def base_dir(settings: BaseSettings) -> Path:
     return cache / "base" / f"tiny-{settings.key()}"
 
 
+SHIPPED_BASE = PROJECT_ROOT / "engine" / "base"
+
+
+def default_base(log=print) -> Path:
+    """The tiny backend's base when a run names none: the one shipped in engine/base (built with the
+    default settings: `python -m rollout_engine.pretrain --out engine/base`), else built and cached."""
+    if (SHIPPED_BASE / "model.pt").exists() and (SHIPPED_BASE / "tokenizer.json").exists():
+        return SHIPPED_BASE
+    return ensure_base(BaseSettings(), log)
+
+
 def ensure_base(settings: BaseSettings, log=print) -> Path:
     """The cached base model for these settings, built first if missing."""
     out = base_dir(settings)
@@ -140,10 +152,16 @@ def load_base(path: Path) -> tuple[TinyGPT, Tokenizer]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Pretrain the tiny base model.")
     parser.add_argument("--steps", type=int, default=BaseSettings.steps)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path)
+    parser.add_argument("--corpus-size", type=int, default=BaseSettings.corpus_size, help="documents in the generated corpus")
+    parser.add_argument("--batch-size", type=int, default=BaseSettings.batch_size)
+    parser.add_argument("--seq-len", type=int, default=BaseSettings.seq_len)
+    parser.add_argument("--layers", type=int, default=BaseSettings.n_layer)
+    parser.add_argument("--width", type=int, default=BaseSettings.n_embd)
+    parser.add_argument("--threads", type=int, default=BaseSettings.threads)
+    parser.add_argument("--out", type=Path, help="where to write it (engine/base is the shipped one); default: the cache")
     args = parser.parse_args()
-    settings = BaseSettings(steps=args.steps, threads=args.threads)
+    settings = BaseSettings(steps=args.steps, corpus_size=args.corpus_size, batch_size=args.batch_size, seq_len=args.seq_len,
+                            n_layer=args.layers, n_embd=args.width, threads=args.threads)
     out = build_base(settings, args.out or base_dir(settings))
     print(json.dumps({"event": "pretrain_done", "dir": str(out), **json.loads((out / "meta.json").read_text())}))
 

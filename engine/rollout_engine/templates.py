@@ -4,8 +4,10 @@
   the instruction to reason in <think> and put a JSON list of {"name", "arguments"} in <tool_call>.
 - toolrl: ToolRL's system prompt (numbered tools with Name/Description/Parameters, think → tool_call
   with one {"name", "parameters"} per line → response) and its tagged target string.
-- tool-zero: a plain prompt for base models: the tools as one-line signatures, the request, and the
-  instruction (the paper's exact template is not recovered).
+- tool-zero: a plain prompt for base models: the instruction, the tools as a bulleted list of one-line
+  signatures, and the task (the paper's exact template is not recovered). Its shape is deliberately not
+  the base corpus's documentation layout ("Tools:" … "Request:"), so that answering in it is what RL
+  elicits from a base that has read function-calling docs.
 
 Messages are backend-neutral; `render_plain` writes them for the tiny policy, and the hf backend uses
 the model's own chat template.
@@ -73,7 +75,7 @@ def messages(sample: Sample, template: Template) -> list[dict[str, str]]:
     elif template == "tool-zero":
         # The paper's template is not recovered; for small base models: the instruction, then the tools
         # as compact signatures.
-        system = f"{ZERO_INSTRUCTION}\nTools:\n" + "\n".join(signature(t) for t in sample.tools)
+        system = f"{ZERO_INSTRUCTION}\nFunctions you can call:\n" + "\n".join(f"- {signature(t)}" for t in sample.tools)
     else:
         raise ValueError(f"unknown template {template!r}; templates: {', '.join(TEMPLATES)}")
     return [{"role": "system", "content": system}, *history]
@@ -83,7 +85,7 @@ ROLE_TAGS = {"system": "<|system|>", "user": "<|user|>", "assistant": "<|assista
 
 
 # Tool Zero trains base models, which know text, not chat roles: its prompt is plain text with labels.
-PLAIN_LABELS = {"system": "", "user": "Request: ", "assistant": "Answer: ", "tool": "Result: "}
+PLAIN_LABELS = {"system": "", "user": "Task: ", "assistant": "Answer: ", "tool": "Result: "}
 
 
 def render_plain(conversation: list[dict[str, str]], template: Template | None = None) -> str:

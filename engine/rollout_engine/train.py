@@ -24,7 +24,7 @@ from .control import Control, ControlError
 from .data import DatasetError, Sample, read_dataset
 from .grpo import group_advantages, policy_loss, zero_variance_fraction
 from .model import left_pad
-from .pretrain import BaseSettings, ensure_base, load_base
+from .pretrain import default_base, load_base
 from .reward_client import RewardHost, RewardHostError, RewardSource
 from .rundir import RunExistsError, RunInUseError, RunWriter, check_new_run_dir
 from .templates import messages, reward_ground_truth
@@ -96,7 +96,7 @@ def load_policy(config: RunConfig, warn):
         from .hf_policy import load_hf  # transformers is needed only here
         policy, tokenizer = load_hf(config.policy, config.run.device, warn)
         return policy, tokenizer, str(config.policy.model)
-    base = Path(config.policy.model) if config.policy.model else ensure_base(BaseSettings(seed=config.run.seed, threads=config.policy.threads), log=lambda line: print(line, flush=True))
+    base = Path(config.policy.model) if config.policy.model else default_base(log=lambda line: print(line, flush=True))
     policy, tokenizer = load_base(base)
     if config.policy.init == "random":
         policy = type(policy)(policy.config)  # same shape and tokenizer, weights as before any training

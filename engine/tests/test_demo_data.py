@@ -64,19 +64,30 @@ def test_the_base_corpus_never_pairs_a_request_with_its_answer_in_a_prompt_templ
     assert not any(f'"{v}"' in text for v in held_values)
 
 
-def test_usage_examples_list_the_tool_they_call_and_make_up_values():
+def test_worked_examples_are_mostly_made_up_tools_and_values_that_the_request_and_list_give():
+    """Copying from the tool list and the request is the only way to predict a worked example's answer."""
     rng = random.Random(3)
     seen = [t for t in demo_data.TOOLS if t.name not in demo_data.HELD_OUT_TOOLS]
-    made_up_values = 0
-    for _ in range(200):
-        doc = demo_data.usage_example(rng.choice(seen), rng, seen)
+    known_words = {str(x) for pool in demo_data.POOLS.values() for x in pool} | {c for t in seen for p in t.params for c in p.choices} | set(demo_data.ROOMS)
+    made_up_tools = made_up_values = counts = 0
+    call_counts = []
+    for _ in range(400):
+        doc = demo_data.worked_example(rng, seen)
         header, request, answer = doc.split("\nRequest: ")[0], doc.split("\nRequest: ")[1].split("\n")[0], doc.split("<tool_call>\n")[1].split("\n</tool_call>")[0]
-        call = json.loads(answer)[0]
-        assert call["name"] + "(" in header and header.count("\n") == 3
-        strings = [v for v in call["arguments"].values() if isinstance(v, str)]
-        assert all(v in request for v in strings)
-        made_up_values += any(v not in {x for pool in demo_data.POOLS.values() for x in pool} | {c for t in seen for p in t.params for c in p.choices} | set(demo_data.ROOMS) for v in strings)
-    assert made_up_values > 20  # copying words the vocabulary has no token for
+        assert header.count("\n") == 3  # "Tools:" and three tools
+        calls = json.loads(answer)
+        call_counts.append(len(calls))
+        for call in calls:
+            assert call["name"] + "(" in header
+            made_up_tools += call["name"] not in {t.name for t in seen}
+            for value in (v for arg in call["arguments"].values() for v in (arg.values() if isinstance(arg, dict) else [arg])):
+                if not isinstance(value, bool):
+                    assert str(value) in request, (value, request)
+                if isinstance(value, str) and value not in known_words:
+                    made_up_values += 1
+            counts += 1
+    assert made_up_tools / counts > 0.7 and made_up_values / counts > 0.5
+    assert {0, 1, 2} <= set(call_counts)
 
 
 def test_generation_is_deterministic():

@@ -35,7 +35,8 @@ def test_prompts_carry_the_tools_and_the_request():
     for template in templates.TEMPLATES:
         text = templates.render_plain(templates.messages(sample, template), template)
         if template == "tool-zero":  # plain text for base models: labels, no chat role tags
-            assert text.startswith(templates.ZERO_INSTRUCTION + "\nTools:\n") and text.endswith(f"\nRequest: {sample.messages[-1]['content']}\n") and "<|" not in text
+            assert text.startswith(templates.ZERO_INSTRUCTION + "\nFunctions you can call:\n- ") and text.endswith(f"\nTask: {sample.messages[-1]['content']}\n") and "<|" not in text
+            assert "\nTools:\n" not in text and "\nRequest: " not in text  # not the base corpus's documentation layout
         else:
             assert text.startswith("<|system|>") and text.endswith("<|assistant|>")
         assert sample.messages[-1]["content"] in text

@@ -147,7 +147,8 @@ describe("rollout-studio replay", () => {
   });
 
   it("finds exactly the samples an edit changes, per component, with the groups' variance", () => {
-    const source = readFileSync(path.join(ROOT, "demo", "reward-schedule.ts"), "utf8");
+    // An edit of the version that scored the fixture run (its stored source), not of today's demo schedule.
+    const source = (JSON.parse(readFileSync(path.join(run, "rewards", `${storedVersion()}.json`), "utf8")) as { source: string }).source;
     const edited = path.join(dir, "edited.ts");
     writeFileSync(edited, source.replace('{ value: 0.5, why: "tags in order, but no calls that parse" }', '{ value: 0.25, why: "tags only" }'));
     const report = replay(["--after", `schedule:${edited}`, "--top", "5"]);
