@@ -187,8 +187,11 @@ describe("a sample as a reward case", () => {
   it("pins the stored reward under a header naming the run's reward, and the case passes", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-case-"));
     const file = path.join(dir, "cases", "run.reward-cases.jsonl");
-    const info = { ...readRunInfo(FIXTURE), config: { ...readRunInfo(FIXTURE).config, reward: { schedule: path.resolve(import.meta.dirname, "..", "..", "demo", "reward-schedule.ts") } } };
     const records = readRollouts(stepFiles(FIXTURE)[0]!.file).rows;
+    // The schedule as it was when it scored the fixture run (its stored source), not today's demo schedule.
+    const schedule = path.join(dir, "reward-schedule.ts");
+    fs.writeFileSync(schedule, (JSON.parse(fs.readFileSync(path.join(FIXTURE, "rewards", `${records[0]!.reward_version}.json`), "utf8")) as { source: string }).source);
+    const info = { ...readRunInfo(FIXTURE), config: { ...readRunInfo(FIXTURE).config, reward: { schedule } } };
     assert.equal(appendCase(file, records[0]!, info), 2);
     assert.equal(appendCase(file, records[4]!, info), 3);
     const lines = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
