@@ -575,10 +575,20 @@ test("A run folder from outside the workspace: its stored reward code runs only 
     const info = JSON.parse(fs.readFileSync(path.join(dir, "run.json"), "utf8")) as Record<string, unknown>;
     fs.writeFileSync(path.join(dir, "run.json"), JSON.stringify({ ...info, id: name, step: steps }));
     // Open Run lists the known runs and "Browse…"; with none known it goes straight to the file dialog.
-    await runCommand("Rollout Studio: Open Run");
-    const browse = page.locator(".quick-input-list .monaco-list-row", { hasText: "Browse for a run directory" }).first();
-    if (await browse.waitFor({ timeout: 5_000 }).then(() => true, () => false)) await pickQuickItem("Browse for a run directory");
-    await answerFileDialog(dir);
+    // A webview that has just opened can take the focus and close the picker: then it is asked again.
+    for (let attempt = 1; ; attempt++) {
+      await runCommand("Rollout Studio: Open Run");
+      const browse = page.locator(".quick-input-list .monaco-list-row", { hasText: "Browse for a run directory" }).first();
+      try {
+        if (await browse.waitFor({ timeout: 5_000 }).then(() => true, () => false)) await pickQuickItem("Browse for a run directory", 10_000);
+        await answerFileDialog(dir);
+        break;
+      } catch (e) {
+        if (attempt === 3) throw e;
+        console.log(`note: the Open Run picker closed before the run folder was given (attempt ${attempt}); asking again`);
+        await page.keyboard.press("Escape");
+      }
+    }
     const dashboard = await until(`${name}'s dashboard`, () => frameWithText(".run-header", name), 30_000);
     await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
     const samples = 12 * steps;
