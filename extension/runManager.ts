@@ -12,7 +12,7 @@ import * as vscode from "vscode";
 import { launchDetached, parseEvent, type EngineEvent } from "../runs/engine";
 import { sendControl, type ControlCommand } from "../runs/control";
 import { findPython } from "../runs/python";
-import { liveEnginePid, readRunInfo } from "../runs/runDir";
+import { liveEnginePid, processAlive, readRunInfo } from "../runs/runDir";
 
 const LIVE_KEY = "rolloutStudio.liveRuns";
 
@@ -131,7 +131,7 @@ export class RunManager implements vscode.Disposable {
     for (const run of this.live.values()) {
       if (run.ended) continue;
       for (const event of this.readEvents(run)) this.onEvent(run, event);
-      if (!isAlive(run.pid)) {
+      if (!processAlive(run.pid)) {
         for (const event of this.readEvents(run)) this.onEvent(run, event);
         run.ended = true;
         this.forget(run.runDir);
@@ -234,14 +234,5 @@ export class RunManager implements vscode.Disposable {
     this.output.dispose();
     this.changed.dispose();
     this.rewardEvents.dispose();
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

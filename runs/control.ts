@@ -8,6 +8,7 @@ import net from "node:net";
 import path from "node:path";
 
 import type { ScheduleSource } from "../reward/host/runner";
+import { processAlive } from "./runDir";
 
 export type ControlCommand =
   | { command: "pause" | "resume" | "stop" | "checkpoint" }
@@ -56,7 +57,7 @@ export function controlSocket(runDir: string): { socket: string; pid: number } |
   }
   const { socket, pid } = (value ?? {}) as { socket?: unknown; pid?: unknown };
   if (typeof socket !== "string" || !path.isAbsolute(socket)) return { problem: `its ${CONTROL_FILE} names no socket` };
-  if (typeof pid === "number" && !processExists(pid)) return { problem: `the engine that wrote its ${CONTROL_FILE} (pid ${pid}) has exited` };
+  if (typeof pid === "number" && !processAlive(pid)) return { problem: `the engine that wrote its ${CONTROL_FILE} (pid ${pid}) has exited` };
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(socket);
@@ -67,15 +68,6 @@ export function controlSocket(runDir: string): { socket: string; pid: number } |
   // Only a socket of this user's own engine: a command (a pushed schedule's path) goes to no one else.
   if (typeof process.getuid === "function" && stat.uid !== process.getuid()) return { problem: `its control socket ${socket} belongs to another user (uid ${stat.uid})` };
   return { socket, pid: typeof pid === "number" ? pid : 0 };
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function noEngine(runDir: string, why: string): ControlError {

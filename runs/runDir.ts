@@ -197,10 +197,15 @@ export function liveEnginePid(runDir: string): number | null {
     return null;
   }
   if (!Number.isInteger(pid) || pid <= 0) return null;
+  return processAlive(pid) ? pid : null;
+}
+
+/** Whether a process with this pid exists (one of another user's counts: signalling it is only refused). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return pid;
+    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM" ? pid : null;
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -112,11 +112,16 @@ function chunkText(chunk: unknown, encoding: unknown): string {
   return String(chunk);
 }
 
+/** Where output or an error outside an open sample came from: a sample whose batch was answered, loading, or neither. */
+function outsideOrigin(context: SampleContext | undefined): Pick<ScheduleOutput, "during" | "sample"> {
+  return context ? { during: "late", sample: context.label } : { during: loading ? "load" : "idle" };
+}
+
 function capture(stream: LogEntry["stream"], text: string): void {
   if (text === "") return;
   const context = sampleContext.getStore();
   if (context && open && context.batch === open.batch) return appendLog(open, context.index, stream, text);
-  outside({ stream, text, during: context ? "late" : loading ? "load" : "idle", ...(context ? { sample: context.label } : {}) });
+  outside({ stream, text, ...outsideOrigin(context) });
 }
 
 /** console.* write to process.stdout/stderr: both are replaced, so nothing the schedule prints reaches the host's stdout. */
@@ -141,7 +146,7 @@ function lateError(err: unknown, how: string, context = sampleContext.getStore()
     return;
   }
   const origin = context ? `${how} started by sample ${context.label} threw after its score was sent` : `${how} started ${loading ? "while loading" : "outside any sample"} threw`;
-  outside({ stream: "stderr", text: `${origin}: ${stack}\n`, during: context ? "late" : loading ? "load" : "idle", error: true, ...(context ? { sample: context.label } : {}) });
+  outside({ stream: "stderr", text: `${origin}: ${stack}\n`, error: true, ...outsideOrigin(context) });
 }
 process.on("uncaughtException", (err) => lateError(err, "a timer or callback"));
 process.on("unhandledRejection", (reason) => lateError(reason, "a promise"));
