@@ -590,7 +590,7 @@ test("A run folder from outside the workspace: its stored reward code runs only 
       }
     }
     const dashboard = await until(`${name}'s dashboard`, () => frameWithText(".run-header", name), 30_000);
-    await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
+    await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).dispatchEvent("click"); // inside the webview, as the rows below
     const samples = 12 * steps;
     const explorer = await until(`${name}'s ${samples} samples`, () => frameWithText(".count", `${samples} of ${samples} samples`), 30_000);
     // Clicked inside the webview itself: a window-level overlay must not swallow it.
