@@ -83,12 +83,15 @@ export class ProgressPrinter {
     const lines = [`Finished: ${String(e.steps)} steps in ${duration(Number(e.seconds))}${typeof e.train_seconds === "number" ? ` (${duration(e.train_seconds)} training)` : ""}.`];
     const results = Array.isArray(e.eval) ? (e.eval as EvalResult[]) : [];
     if (results.length) {
-      lines.push("  split                    strict accuracy            mean reward");
+      lines.push("  split                    strict accuracy (greedy, first → last)   mean reward");
       for (const r of results) {
         const first = this.firstEval.get(r.split);
-        const from = first && first.step !== r.step ? `${pct(first.strict_accuracy)} → ` : "";
-        const fromReward = first && first.step !== r.step ? `${num(first.mean_reward)} → ` : "";
-        lines.push(`  ${r.split.padEnd(24)} ${(from + pct(r.strict_accuracy)).padEnd(26)} ${fromReward}${num(r.mean_reward)}`);
+        const moved = first !== undefined && first.step !== r.step;
+        // The change in points is what says whether the run learned: a rising reward alone does not.
+        const points = moved ? Math.round(100 * (r.strict_accuracy - first.strict_accuracy)) : 0;
+        const accuracy = moved ? `${pct(first.strict_accuracy)} → ${pct(r.strict_accuracy)} (${points >= 0 ? "+" : ""}${points} points)` : pct(r.strict_accuracy);
+        const reward = moved ? `${num(first.mean_reward)} → ${num(r.mean_reward)}` : num(r.mean_reward);
+        lines.push(`  ${r.split.padEnd(24)} ${accuracy.padEnd(40)} ${reward}`);
       }
     }
     return lines.join("\n");

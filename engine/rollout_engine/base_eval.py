@@ -15,10 +15,9 @@ from pathlib import Path
 import torch
 
 from .data import Sample, read_dataset
-from .demo_data import DOC_LAYOUT
 from .model import TinyGPT
 from .pretrain import default_base, load_base
-from .templates import messages, signature
+from .templates import messages
 from .tokenizer import Tokenizer
 
 SPLITS = ("eval", "eval-unseen-values", "eval-unseen-tools")
@@ -43,9 +42,6 @@ def same_calls(a: list | None, b: list) -> bool:
 
 
 def prompt_ids(sample: Sample, layout: str, tokenizer: Tokenizer) -> list[int]:
-    if layout == "documentation":
-        request = next(m["content"] for m in reversed(sample.messages) if m["role"] == "user")
-        return tokenizer.encode(DOC_LAYOUT.format(tools="\n".join(signature(t) for t in sample.tools), request=request))
     return tokenizer.encode_prompt(messages(sample, layout), layout)
 
 
@@ -76,9 +72,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "demo" / "data")
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--layouts", default=",".join(LAYOUTS), help=f"comma-separated, of {', '.join(LAYOUTS)}")
     args = parser.parse_args()
+    layouts = args.layouts.split(",")
+    if unknown := [x for x in layouts if x not in LAYOUTS]:
+        parser.error(f"unknown layout {unknown[0]!r}; layouts: {', '.join(LAYOUTS)}")
     torch.set_num_threads(args.threads)
-    results = evaluate_layouts(args.base or default_base(), args.data, args.samples)
+    results = evaluate_layouts(args.base or default_base(), args.data, args.samples, layouts)
     print(f"{'layout':<16}" + "".join(f"{s:>22}" for s in SPLITS))
     for layout, row in results.items():
         print(f"{layout:<16}" + "".join(f"{row[s]:>21.0%} " for s in SPLITS))

@@ -22,7 +22,7 @@ class DataConfig:
     train: str = "demo/data/train.jsonl"  # canonical dataset format (docs/dataset-format.md)
     eval: str | list[str] | None = None  # one file or several; samples are grouped by their "split" field
     eval_samples: int = 0  # at most this many samples per split (0: all)
-    template: Literal["tool-n1", "toolrl", "tool-zero"] = "tool-zero"
+    template: Literal["tool-n1", "toolrl", "tool-zero", "documentation"] = "tool-zero"
     on_bad_line: Literal["abort", "skip"] = "abort"
 
 

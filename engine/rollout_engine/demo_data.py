@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import words
 from .templates import signature
 
 # Value pools: the first part is used in training, the last `HELD_OUT` values only in evaluation.
@@ -213,24 +214,43 @@ def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen
     return splits
 
 
-SYLLABLES = ["ka", "lo", "mi", "zu", "ter", "ven", "dra", "pol", "sen", "rix", "fa", "gum", "bel", "nor", "qui", "tas",
-             "ob", "wen", "sty", "har", "ple", "kor", "dim", "zal"]
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Values the demo's tools take: the corpus never uses one as an argument, so held-out values stay unseen.
+POOL_VALUES = {str(v) for pool in POOLS.values() for v in pool}
+NOUNS = [n for n in words.NOUNS if n not in POOL_VALUES]  # for made-up names and choices
 
 
-def pseudo_word(rng: random.Random, capital: bool = False) -> str:
-    """A made-up word: the base corpus uses them so the model learns to copy words it has no token for."""
-    word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+def made_up_word(rng: random.Random, capital: bool = False) -> str:
+    """A made-up word of random letters (spelled in bytes: the tokenizer has no token for it)."""
+    word = "".join(rng.choice(LETTERS) for _ in range(rng.randint(3, 7)))
     return word.capitalize() if capital else word
 
 
+def known_value(rng: random.Random) -> str:
+    """A string value from the English the base knows (words.py) — never one of the demo's own values:
+    a name, a city, a language, a currency, a band, or one or two nouns."""
+    while True:
+        kind = rng.choice(["name", "city", "language", "currency", "band", "noun", "nouns"])
+        if kind == "nouns":
+            value = f"{rng.choice(words.VERBS + words.NOUNS)} {rng.choice(words.NOUNS)}"
+        else:
+            value = rng.choice({"name": words.NAMES, "city": words.CITIES, "language": words.LANGUAGES, "currency": words.CURRENCIES,
+                                "band": words.BANDS, "noun": words.NOUNS}[kind])
+        if value not in POOL_VALUES:
+            return value
+
+
 def synthetic_tool(rng: random.Random) -> Tool:
-    """A made-up tool with one to three made-up arguments of every kind, standing in for the many APIs on
-    the web. Its requests name it by its verb or noun and state each argument's value, as real requests do."""
-    verb, noun = pseudo_word(rng), pseudo_word(rng)
+    """A made-up tool of known words — verb_noun or verb_noun_noun, with one to three arguments named by
+    nouns, of every kind — standing in for the many APIs on the web. Its requests name it by its words
+    (some by its noun alone, some by its verb alone) and state each argument's value, as real requests do."""
+    verb = rng.choice(words.VERBS)
+    nouns = rng.sample(NOUNS, k=rng.choice([1, 1, 2]))
+    noun = " ".join(nouns)
     params: list[Param] = []
     for _ in range(rng.choice([1, 1, 2, 2, 3])):
-        name = pseudo_word(rng)
-        if any(p.name == name for p in params):
+        name = rng.choice(NOUNS)
+        if name in nouns or any(p.name == name for p in params):
             continue
         kind = rng.choices(["string", "integer", "number", "enum", "boolean"], weights=[5, 3, 1, 1, 1])[0]
         phrase = rng.choice([" {%s}", " with {%s}", " %s {%s}", ", %s {%s}"])
@@ -242,18 +262,20 @@ def synthetic_tool(rng: random.Random) -> Tool:
         elif kind == "number":
             params.append(Param(name, "number", low=1, high=200, phrase=phrase))
         elif kind == "enum":
-            params.append(Param(name, "enum", choices=[pseudo_word(rng) for _ in range(3)], phrase=phrase))
+            params.append(Param(name, "enum", choices=rng.sample(words.COMMON + NOUNS, k=3), phrase=phrase))
         else:
             params.append(Param(name, "boolean", phrase=rng.choice([f" {name}", f" with {name}"]), required=False))
-    requests = [f"{verb.capitalize()} the {noun}", f"Please {verb} my {noun}", f"I need a {noun}", f"Can you {verb} it"]
-    return Tool(f"{verb}_{noun}", f"{verb.capitalize()} a {noun}", params, requests)
+    requests = [f"{verb.capitalize()} the {noun}", f"Please {verb} my {noun}", f"I need a {noun}", f"{noun.capitalize()} for me",
+                f"Can you {verb} it", f"{verb.capitalize()} a {noun} now"]
+    return Tool(f"{verb}_{'_'.join(nouns)}", f"{verb.capitalize()} a {noun}", params, requests)
 
 
 def _example_value(param: Param, rng: random.Random) -> Any:
-    """Arguments of usage examples: made-up words for strings (copying is the only way to predict them),
-    fresh numbers, and the tool's own choices."""
+    """Arguments of usage examples: for strings, known words in any role (80 %: a city for an `item`, a
+    band for a `title`) or a word of random letters, so copying from the request is the only way to
+    predict them; fresh numbers; the tool's own choices."""
     if param.kind == "string":
-        return pseudo_word(rng, capital=rng.random() < 0.5)
+        return known_value(rng) if rng.random() < 0.8 else made_up_word(rng, capital=rng.random() < 0.5)
     if param.kind == "integer":
         return rng.randint(param.low, param.high)
     if param.kind == "number":
@@ -266,7 +288,7 @@ def _example_value(param: Param, rng: random.Random) -> Any:
 DOC_LAYOUT = "Tools:\n{tools}\nRequest: {request}\n"
 
 
-def usage_example(tools: list[Tool], rng: random.Random, others: list[Tool], calls: int = 1) -> str:
+def usage_example(tools: list[Tool], rng: random.Random, others: list[Tool], calls: int = 1, value=_example_value) -> str:
     """Function-calling documentation with a worked example: a list of tools, a request, and the answer
     that serves it in the tagged call syntax — written as docs, not in a prompt template (no roles, no
     instruction to follow). `calls` of the listed tools are called (0: a request no tool serves)."""
@@ -276,7 +298,7 @@ def usage_example(tools: list[Tool], rng: random.Random, others: list[Tool], cal
     answers = []
     parts = []
     for tool in chosen:
-        text, args = _request(tool, rng, False, value=_example_value)
+        text, args = _request(tool, rng, False, value=value)
         parts.append(text)
         answers.append({"name": tool.name, "arguments": args})
     if not chosen:
@@ -289,13 +311,14 @@ def usage_example(tools: list[Tool], rng: random.Random, others: list[Tool], cal
 
 
 def worked_example(rng: random.Random, seen: list[Tool]) -> str:
-    """One worked example: mostly made-up tools (80 %), else the seen tools with made-up values; one call
-    (75 %), two (15 %) or none (10 %)."""
+    """One worked example: mostly made-up tools (80 %), else the seen tools with made-up or training values
+    (half each); one call (75 %), two (15 %) or none (10 %)."""
     calls = rng.choices([1, 2, 0], weights=[75, 15, 10])[0]
     if rng.random() < 0.8:
         tools = [synthetic_tool(rng) for _ in range(3)]
         return usage_example(tools, rng, tools, calls)
-    return usage_example(rng.sample(seen, k=max(calls, 1)), rng, seen, calls)
+    value = _example_value if rng.random() < 0.5 else (lambda p, r: _value(p, r, False))
+    return usage_example(rng.sample(seen, k=max(calls, 1)), rng, seen, calls, value)
 
 
 def base_corpus(seed: int = 0, size: int = 4000) -> list[str]:

@@ -2,7 +2,10 @@
 
 Attention goes through torch's scaled_dot_product_attention (PyTorch 2) and is spelled out on PyTorch 1.
 Prompts of different lengths are left-padded; `key_mask` marks the real tokens and positions count real
-tokens only, so a padded sequence computes what it would alone.
+tokens only, so a padded sequence computes what it would alone. Positions are rotary (RoPE) in the
+shipped base: attention then sees how far back a token is, which is what copying from a prompt needs
+(a head that attends to the previous token, then one that attends to what followed a match). Older
+checkpoints with learned position embeddings (`rope = False`) still load and run.
 """
 from __future__ import annotations
 
@@ -25,6 +28,20 @@ class ModelConfig:
     n_embd: int = 128
     block_size: int = 512
     dropout: float = 0.0
+    rope: bool = False  # rotary positions instead of learned position embeddings
+
+
+def rotary_tables(positions: torch.Tensor, head_dim: int, dtype: torch.dtype, base: float = 10000.0):
+    """cos and sin of each position's rotation angles: (B, 1, T, head_dim / 2) each."""
+    inverse = 1.0 / (base ** (torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.float32) / head_dim))
+    angles = positions[:, None, :, None].float() * inverse
+    return angles.cos().to(dtype), angles.sin().to(dtype)
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """x (B, H, T, D) with each pair of channels rotated by its position's angle."""
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1).flatten(-2)
 
 
 class Attention(nn.Module):
@@ -34,11 +51,14 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(c.n_embd, 3 * c.n_embd)
         self.proj = nn.Linear(c.n_embd, c.n_embd)
 
-    def forward(self, x, bias, cache):
-        """bias (B, 1, T, S): 0 where a query may attend, a large negative number where not."""
+    def forward(self, x, bias, cache, rope=None):
+        """bias (B, 1, T, S): 0 where a query may attend, a large negative number where not; rope: the
+        (cos, sin) tables of the T new positions, or None."""
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        if rope is not None:  # keys are cached rotated
+            q, k = rotate(q, *rope), rotate(k, *rope)
         if cache is not None:  # (k, v) of earlier positions
             k = torch.cat([cache[0], k], dim=2)
             v = torch.cat([cache[1], v], dim=2)
@@ -68,8 +88,8 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(c.n_embd)
         self.mlp = nn.Sequential(nn.Linear(c.n_embd, 4 * c.n_embd), nn.GELU(), nn.Linear(4 * c.n_embd, c.n_embd))
 
-    def forward(self, x, bias, cache):
-        a, cache = self.attn(self.ln1(x), bias, cache)
+    def forward(self, x, bias, cache, rope=None):
+        a, cache = self.attn(self.ln1(x), bias, cache, rope)
         x = x + a
         return x + self.mlp(self.ln2(x)), cache
 
@@ -79,7 +99,8 @@ class TinyGPT(nn.Module):
         super().__init__()
         self.config = config
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)
-        self.wpe = nn.Embedding(config.block_size, config.n_embd)
+        if not config.rope:
+            self.wpe = nn.Embedding(config.block_size, config.n_embd)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
@@ -143,11 +164,16 @@ class TinyGPT(nn.Module):
             positions = (key_mask.long().cumsum(dim=1) - 1).clamp(min=0)[:, past:past + T]
         if int(positions.max()) >= self.config.block_size:
             raise ValueError(f"sequence longer than the model's block size {self.config.block_size}")
-        x = self.wte(idx) + self.wpe(positions)
+        x = self.wte(idx)
+        rope = None
+        if self.config.rope:
+            rope = rotary_tables(positions, self.config.n_embd // self.config.n_head, x.dtype)
+        else:
+            x = x + self.wpe(positions)
         bias = attention_bias(key_mask[:, :past + T], T, x.dtype)  # once for all layers
         new_caches = []
         for i, block in enumerate(self.blocks):
-            x, cache = block(x, bias, None if caches is None else caches[i])
+            x, cache = block(x, bias, None if caches is None else caches[i], rope)
             new_caches.append(cache)
         return self.head(self.ln_f(x)), new_caches
 

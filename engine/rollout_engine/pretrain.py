@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from . import demo_data, templates
+from . import demo_data, templates, words
 from .data import Sample
 from .model import ModelConfig, TinyGPT
 from .tokenizer import Tokenizer
@@ -35,16 +35,17 @@ class BaseSettings:
     n_head: int = 4
     n_embd: int = 128
     block_size: int = 1024
+    rope: bool = True
     steps: int = 2500
-    batch_size: int = 32
-    seq_len: int = 256
+    batch_size: int = 16
+    seq_len: int = 512  # longer than any RL prompt with its answer: every position a run uses is trained
     learning_rate: float = 3e-3
     threads: int = 2
 
     def key(self) -> str:
         """Changes with the settings and with the code that makes the corpus, tokenizer and model."""
         h = hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode())
-        for module in ("demo_data.py", "templates.py", "tokenizer.py", "model.py", "pretrain.py"):
+        for module in ("demo_data.py", "templates.py", "tokenizer.py", "model.py", "pretrain.py", "words.py"):
             h.update((Path(__file__).parent / module).read_bytes())
         return h.hexdigest()[:12]
 
@@ -74,20 +75,29 @@ def _batches(ids: list[int], settings: BaseSettings, rng: torch.Generator):
         yield x, y
 
 
-def build_base(settings: BaseSettings, out: Path, log=print) -> Path:
-    """Pretrains and saves the base model and its tokenizer into `out`."""
+def _save(model: TinyGPT, config: ModelConfig, tokenizer: Tokenizer, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(out / "tokenizer.json")
+    torch.save({"config": asdict(config), "model": model.state_dict()}, out / "model.pt.tmp")
+    (out / "model.pt.tmp").replace(out / "model.pt")
+
+
+def build_base(settings: BaseSettings, out: Path, log=print, snapshot_every: int = 0) -> Path:
+    """Pretrains and saves the base model and its tokenizer into `out` (and, with `snapshot_every`, the
+    model so far into out/step-N every so many steps, to evaluate a long build as it goes)."""
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
     started = time.time()
     docs = corpus(settings)
-    # Usage examples carry made-up words; the vocabulary leaves them out, so they stay spelled in bytes
-    # as any unseen word is, and the base practises copying words it has no token for.
-    tokenizer = Tokenizer.train(d for d in docs if "\n<think>I call " not in d)
+    # The vocabulary: the English the base knows (words.py) and the pieces of the documents other than
+    # worked examples; the random-letter words of worked examples stay spelled in bytes, as any unknown
+    # word is, so the base also practises copying words it has no token for.
+    tokenizer = Tokenizer.train((d for d in docs if not d.startswith(demo_data.DOC_LAYOUT.split("{")[0])), words=words.ALL)
     ids: list[int] = []
     for doc in docs:
         ids.extend(tokenizer.encode(doc))
         ids.append(tokenizer.eos_id)
-    config = ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=settings.n_layer, n_head=settings.n_head, n_embd=settings.n_embd, block_size=settings.block_size)
+    config = ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=settings.n_layer, n_head=settings.n_head, n_embd=settings.n_embd, block_size=settings.block_size, rope=settings.rope)
     model = TinyGPT(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
     batches = _batches(ids, settings, torch.Generator().manual_seed(settings.seed))
@@ -106,10 +116,9 @@ def build_base(settings: BaseSettings, out: Path, log=print) -> Path:
         losses.append(float(loss))
         if step % 100 == 0 or step == settings.steps - 1:
             log(json.dumps({"event": "pretrain", "step": step, "loss": round(float(loss), 4), "elapsed_s": round(time.time() - started, 1)}))
-    out.mkdir(parents=True, exist_ok=True)
-    tokenizer.save(out / "tokenizer.json")
-    torch.save({"config": asdict(config), "model": model.state_dict()}, out / "model.pt.tmp")
-    (out / "model.pt.tmp").replace(out / "model.pt")
+        if snapshot_every and (step + 1) % snapshot_every == 0 and step + 1 < settings.steps:
+            _save(model, config, tokenizer, out / f"step-{step + 1}")
+    _save(model, config, tokenizer, out)
     meta = {"settings": asdict(settings), "params": model.num_params(), "tokens": len(ids), "seconds": round(time.time() - started, 1),
             "loss_first": losses[0], "loss_last": sum(losses[-20:]) / len(losses[-20:])}
     (out / "meta.json").write_text(json.dumps(meta, indent=2))
@@ -159,10 +168,11 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=BaseSettings.n_embd)
     parser.add_argument("--threads", type=int, default=BaseSettings.threads)
     parser.add_argument("--out", type=Path, help="where to write it (engine/base is the shipped one); default: the cache")
+    parser.add_argument("--snapshot-every", type=int, default=0, help="also save the model so far into OUT/step-N every N steps")
     args = parser.parse_args()
     settings = BaseSettings(steps=args.steps, corpus_size=args.corpus_size, batch_size=args.batch_size, seq_len=args.seq_len,
                             n_layer=args.layers, n_embd=args.width, threads=args.threads)
-    out = build_base(settings, args.out or base_dir(settings))
+    out = build_base(settings, args.out or base_dir(settings), snapshot_every=args.snapshot_every)
     print(json.dumps({"event": "pretrain_done", "dir": str(out), **json.loads((out / "meta.json").read_text())}))
 
 

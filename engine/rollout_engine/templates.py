@@ -8,6 +8,9 @@
   signatures, and the task (the paper's exact template is not recovered). Its shape is deliberately not
   the base corpus's documentation layout ("Tools:" … "Request:"), so that answering in it is what RL
   elicits from a base that has read function-calling docs.
+- documentation: the tiny base corpus's own layout (`Tools:` with the signatures, `Request: …`), where
+  the shipped base already answers: GRPO from a capable start (a control for measuring the update, not
+  a paper's template).
 
 Messages are backend-neutral; `render_plain` writes them for the tiny policy, and the hf backend uses
 the model's own chat template.
@@ -19,8 +22,8 @@ from typing import Any, Literal
 
 from .data import Sample
 
-Template = Literal["tool-n1", "toolrl", "tool-zero"]
-TEMPLATES: tuple[Template, ...] = ("tool-n1", "toolrl", "tool-zero")
+Template = Literal["tool-n1", "toolrl", "tool-zero", "documentation"]
+TEMPLATES: tuple[Template, ...] = ("tool-n1", "toolrl", "tool-zero", "documentation")
 
 N1_INSTRUCTION = (
     "In each action step, first reason inside <think> </think>, then give the tool calls as a JSON list "
@@ -76,6 +79,8 @@ def messages(sample: Sample, template: Template) -> list[dict[str, str]]:
         # The paper's template is not recovered; for small base models: the instruction, then the tools
         # as compact signatures.
         system = f"{ZERO_INSTRUCTION}\nFunctions you can call:\n" + "\n".join(f"- {signature(t)}" for t in sample.tools)
+    elif template == "documentation":
+        system = "Tools:\n" + "\n".join(signature(t) for t in sample.tools)
     else:
         raise ValueError(f"unknown template {template!r}; templates: {', '.join(TEMPLATES)}")
     return [{"role": "system", "content": system}, *history]
@@ -86,13 +91,15 @@ ROLE_TAGS = {"system": "<|system|>", "user": "<|user|>", "assistant": "<|assista
 
 # Tool Zero trains base models, which know text, not chat roles: its prompt is plain text with labels.
 PLAIN_LABELS = {"system": "", "user": "Task: ", "assistant": "Answer: ", "tool": "Result: "}
+DOCUMENTATION_LABELS = {"system": "", "user": "Request: ", "assistant": "Answer: ", "tool": "Result: "}
 
 
 def render_plain(conversation: list[dict[str, str]], template: Template | None = None) -> str:
     """The conversation as the tiny policy reads it, ending where the assistant's answer begins: with
     role tags for the chat templates (tool-n1, toolrl), as labelled plain text for tool-zero."""
-    if template == "tool-zero":
-        return "".join(f"{PLAIN_LABELS[m['role']]}{m['content']}\n" for m in conversation)
+    if template in ("tool-zero", "documentation"):
+        labels = PLAIN_LABELS if template == "tool-zero" else DOCUMENTATION_LABELS
+        return "".join(f"{labels[m['role']]}{m['content']}\n" for m in conversation)
     return "".join(f"{ROLE_TAGS[m['role']]}{m['content']}\n" for m in conversation) + ROLE_TAGS["assistant"]
 
 

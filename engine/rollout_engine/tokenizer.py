@@ -2,10 +2,13 @@
 with a byte fallback, so that text never seen in training (held-out argument values, new tool names)
 can still be read and written.
 
-Text is split into pieces: tags like <tool_call>, runs of letters, single digits, single spaces and
-newlines, and runs of punctuation (but `<`, which opens tags) with an optional leading space (`", "` or `"}}]`: JSON's glue, so a
-call is about half as many tokens). A piece in the vocabulary is one token; a punctuation run that is
-not is written character by character; any other piece as its UTF-8 bytes, one token each.
+Text is split into pieces: tags like <tool_call>, runs of letters, underscores, single digits, single
+spaces and newlines, and runs of punctuation (but `<`, which opens tags) with an optional leading space
+(`", "` or `"}}]`: JSON's glue, so a call is about half as many tokens). A piece in the vocabulary is
+one token; a punctuation run that is not is written character by character; any other piece as its
+UTF-8 bytes, one token each. A tool name is its words: `get_air_quality` is get, _, air, _, quality, so
+a name never seen reads as words the model knows. (Tokenizers saved before that split, with snake_case
+names as single pieces, keep their rule: `split` in tokenizer.json.)
 """
 from __future__ import annotations
 
@@ -18,12 +21,19 @@ from typing import Iterable
 SPECIALS = ["<pad>", "<bos>", "<eos>"]
 TAGS = ["<think>", "</think>", "<tool_call>", "</tool_call>", "<response>", "</response>", "<answer>", "</answer>",
         "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>"]
-PIECE = re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z_]+|\d| ?[^\sA-Za-z_\d<]+|<|\s")
+SPLITS = {
+    "words": re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z]+|_|\d| ?[^\sA-Za-z_\d<]+|<|\s"),
+    "snake-case-words": re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z_]+|\d| ?[^\sA-Za-z_\d<]+|<|\s"),  # before 2026-11-28
+}
+PIECE = SPLITS["words"]
 BYTE_BASE = len(SPECIALS)  # byte b is token BYTE_BASE + b
 
 
 class Tokenizer:
-    def __init__(self, pieces: list[str]):
+    def __init__(self, pieces: list[str], split: str = "words"):
+        if split not in SPLITS:
+            raise ValueError(f"unknown tokenizer split {split!r}; known: {', '.join(SPLITS)}")
+        self.split, self.pattern = split, SPLITS[split]
         self.pieces = list(pieces)
         self.index = {p: BYTE_BASE + 256 + i for i, p in enumerate(self.pieces)}
         self.pad_id, self.bos_id, self.eos_id = 0, 1, 2
@@ -33,22 +43,23 @@ class Tokenizer:
         return BYTE_BASE + 256 + len(self.pieces)
 
     @classmethod
-    def train(cls, texts: Iterable[str], max_pieces: int = 4000, min_count: int = 2) -> "Tokenizer":
-        """Keeps the tags and the most frequent pieces of the corpus (single characters always)."""
+    def train(cls, texts: Iterable[str], max_pieces: int = 4000, min_count: int = 2, words: Iterable[str] = ()) -> "Tokenizer":
+        """Keeps the tags, the given words, and the most frequent pieces of the corpus (single characters always)."""
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update(PIECE.findall(text))
-        pieces = list(TAGS)
+        pieces = list(dict.fromkeys([*TAGS, *words]))
+        known = set(pieces)
         for piece, n in counts.most_common():
             if len(pieces) >= max_pieces:
                 break
-            if piece not in TAGS and (n >= min_count or len(piece) == 1):
+            if piece not in known and (n >= min_count or len(piece) == 1):
                 pieces.append(piece)
         return cls(pieces)
 
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
-        for piece in PIECE.findall(text):
+        for piece in self.pattern.findall(text):
             token = self.index.get(piece)
             if token is not None:
                 ids.append(token)
@@ -82,8 +93,9 @@ class Tokenizer:
         return self.encode(render_plain(conversation, template))  # type: ignore[arg-type]
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps({"pieces": self.pieces}, ensure_ascii=False))
+        Path(path).write_text(json.dumps({"pieces": self.pieces, "split": self.split}, ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | Path) -> "Tokenizer":
-        return cls(json.loads(Path(path).read_text())["pieces"])
+        saved = json.loads(Path(path).read_text())
+        return cls(saved["pieces"], saved.get("split", "snake-case-words"))

@@ -1,4 +1,6 @@
 """The tiny policy's tokenizer and model: exact round trips, and a KV cache and left padding that change nothing."""
+import json
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed for this Python (run bash scripts/setup.sh)")
@@ -14,7 +16,8 @@ def test_tokenizer_round_trips_any_text_and_keeps_known_words_whole():
     tok = Tokenizer.train(CORPUS * 2)
     for text in CORPUS + ["Wetter in Zürich für 5 Tage 🌦", "unseen_tool(arg=\"x\")", "\t \r\n"]:
         assert tok.decode(tok.encode(text)) == text
-    assert len(tok.encode("get_weather")) == 1
+    assert [tok.decode([i]) for i in tok.encode("get_weather")] == ["get", "_", "weather"]  # a tool name is its words
+    assert len(tok.encode("set_weather")) == 1 + 2 + 1 + 1  # a new name of known words: bytes only where a word is new
     assert len(tok.encode("<tool_call>")) == 1
     unseen = tok.encode("Zürich")
     assert all(BYTE_BASE <= i < BYTE_BASE + 256 for i in unseen) and len(unseen) == len("Zürich".encode())
@@ -22,10 +25,24 @@ def test_tokenizer_round_trips_any_text_and_keeps_known_words_whole():
 
 
 def test_tokenizer_saves_and_loads(tmp_path):
-    tok = Tokenizer.train(CORPUS * 2)
+    tok = Tokenizer.train(CORPUS * 2, words=["Tallinn"])
     tok.save(tmp_path / "tok.json")
     again = Tokenizer.load(tmp_path / "tok.json")
     assert again.encode(CORPUS[0]) == tok.encode(CORPUS[0]) and again.vocab_size == tok.vocab_size
+    assert len(again.encode("Tallinn")) == 1  # given words are tokens even when the corpus lacks them
+
+
+def test_a_tokenizer_saved_before_names_were_split_keeps_its_rule(tmp_path):
+    (tmp_path / "old.json").write_text(json.dumps({"pieces": ["get_weather", "Oslo"]}))
+    old = Tokenizer.load(tmp_path / "old.json")
+    assert len(old.encode("get_weather")) == 1 and old.decode(old.encode("get_weather(Oslo)")) == "get_weather(Oslo)"
+
+
+@pytest.fixture(params=[True, False], ids=["rotary", "learned-positions"])
+def rope(request, monkeypatch):
+    """Every model test runs with rotary positions (the shipped base) and learned ones (older checkpoints)."""
+    monkeypatch.setattr(ModelConfig, "rope", request.param)
+    return request.param
 
 
 def model(seed=0):
@@ -33,7 +50,7 @@ def model(seed=0):
     return TinyGPT(ModelConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=64)).eval()
 
 
-def test_kv_cache_gives_the_logits_of_a_full_forward():
+def test_kv_cache_gives_the_logits_of_a_full_forward(rope):
     m = model()
     seq = torch.randint(3, 300, (2, 12))
     full, _ = m(seq)
@@ -45,7 +62,7 @@ def test_kv_cache_gives_the_logits_of_a_full_forward():
     assert torch.allclose(torch.stack(steps[:-1], dim=1), full[:, 4:11], atol=1e-5)
 
 
-def test_left_padding_changes_nothing():
+def test_left_padding_changes_nothing(rope):
     m = model()
     short = torch.randint(3, 300, (1, 4))
     long = torch.randint(3, 300, (1, 9))
@@ -60,7 +77,7 @@ def test_left_padding_changes_nothing():
     assert torch.allclose(padded[0, 5:], alone[0], atol=1e-5)
 
 
-def test_generate_is_seeded_stops_at_eos_and_reports_truncation():
+def test_generate_is_seeded_stops_at_eos_and_reports_truncation(rope):
     m = model()
     prompts = [[5, 6, 7], [8, 9, 10, 11, 12]]
     first = m.generate(prompts, 10, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(1))
@@ -87,7 +104,7 @@ class _EosModel(torch.nn.Module):
         return logits, caches
 
 
-def test_samples_sharing_a_prompt_read_it_once_and_match_sampling_it_repeated():
+def test_samples_sharing_a_prompt_read_it_once_and_match_sampling_it_repeated(rope):
     """num_samples rows share their prompt's KV cache: the same tokens as the prompt repeated in the batch."""
     m = model()
     prompts = [[5, 6, 7], [8, 9, 10, 11, 12]]
@@ -108,7 +125,7 @@ def test_samples_sharing_a_prompt_read_it_once_and_match_sampling_it_repeated():
     assert all(shape[0] == 6 and shape[1] == 1 for shape in calls[1:]) and len(calls) <= 4
 
 
-def test_the_update_reads_a_groups_prompt_once_and_computes_what_reading_it_per_row_does():
+def test_the_update_reads_a_groups_prompt_once_and_computes_what_reading_it_per_row_does(rope):
     """Shared-prompt log-probabilities (and their gradients) equal the per-row path, for groups cut anywhere."""
     from rollout_engine.train import sequence_logprobs
 
@@ -140,3 +157,16 @@ def test_the_update_reads_a_groups_prompt_once_and_computes_what_reading_it_per_
             sequence_logprobs(impl, span, 0)[0].sum().backward()
             grads.append(torch.cat([p.grad.flatten() for p in m.parameters()]))
         assert torch.allclose(grads[0], grads[1], atol=1e-4)
+
+
+def test_rotary_positions_depend_only_on_distance():
+    """With rotary positions a model computes the same for a sequence wherever it starts (attention sees
+    how far back a key is, not where it is): what copying from a prompt relies on."""
+    torch.manual_seed(0)
+    idx = torch.randint(3, 300, (1, 12))
+    at = lambda m, start: m(idx, positions=torch.arange(start, start + 12)[None])[0]  # noqa: E731
+    rotary = TinyGPT(ModelConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=64, rope=True)).eval()
+    learned = TinyGPT(ModelConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=64, rope=False)).eval()
+    with torch.no_grad():
+        assert torch.allclose(at(rotary, 0), at(rotary, 30), atol=1e-4)
+        assert not torch.allclose(at(learned, 0), at(learned, 30), atol=1e-4)

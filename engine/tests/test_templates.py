@@ -9,14 +9,15 @@ from rollout_engine.reward_client import RewardHost, RewardSource
 
 SAMPLES = [Sample(id=r["id"], tools=r["tools"], messages=r["messages"], ground_truth=r["ground_truth"])
            for r in demo_data.generate(seed=11, train=150)["train"]]
-MAXIMUM = {"tool-n1": 1.0, "toolrl": 4.0, "tool-zero": None}
+MAXIMUM = {"tool-n1": 1.0, "toolrl": 4.0, "tool-zero": None, "documentation": 1.0}
+PRESET = {"documentation": "tool-n1"}  # the documentation layout's answers are Tool-N1's: think, then a JSON list
 
 
 @pytest.mark.parametrize("template", templates.TEMPLATES)
 def test_ideal_answers_earn_the_maximum_of_the_matching_reward(template):
     batch = [{"id": s.id, "completion": templates.ideal_completion(s, template), "ground_truth": templates.reward_ground_truth(s, template),
               "tools": s.tools} for s in SAMPLES]
-    with RewardHost(RewardSource(preset=template)) as host:
+    with RewardHost(RewardSource(preset=PRESET.get(template, template))) as host:
         scores = host.score(batch, step=1000, progress=1.0, epoch=1.0)
     for sample, score in zip(SAMPLES, scores):
         assert score["failure"] is None and score["parseFailure"] is None, (sample.id, score)
@@ -37,6 +38,9 @@ def test_prompts_carry_the_tools_and_the_request():
         if template == "tool-zero":  # plain text for base models: labels, no chat role tags
             assert text.startswith(templates.ZERO_INSTRUCTION + "\nFunctions you can call:\n- ") and text.endswith(f"\nTask: {sample.messages[-1]['content']}\n") and "<|" not in text
             assert "\nTools:\n" not in text and "\nRequest: " not in text  # not the base corpus's documentation layout
+        elif template == "documentation":  # exactly what the base corpus's worked examples read
+            tools = "\n".join(templates.signature(t) for t in sample.tools)
+            assert text == demo_data.DOC_LAYOUT.format(tools=tools, request=sample.messages[-1]["content"])
         else:
             assert text.startswith("<|system|>") and text.endswith("<|assistant|>")
         assert sample.messages[-1]["content"] in text

@@ -60,7 +60,7 @@ describe("progress lines", () => {
     p.handle({ event: "finished", steps: 50, seconds: 610, train_seconds: 590, eval: [{ split: "eval-unseen-values", step: 50, samples: 64, strict_accuracy: 0.5, mean_reward: 1.2 }] });
     const summary = lines.at(-1)!;
     assert.match(summary, /^Finished: 50 steps in 10m10s \(9m50s training\)\./);
-    assert.match(summary, /eval-unseen-values\s+2\.0% → 50\.0%\s+0\.100 → 1\.200/);
+    assert.match(summary, /eval-unseen-values\s+2\.0% → 50\.0% \(\+48 points\)\s+0\.100 → 1\.200/);
   });
   it("shows warnings and errors, and says nothing for events it does not know", () => {
     const lines: string[] = [];
