@@ -22,7 +22,7 @@ RUNS = {
 }
 
 
-def config_text(name: str, base: Path | None, minutes: float, run_dir: Path, learning_rate: float | None) -> str:
+def config_text(name: str, base: Path | None, minutes: float, run_dir: Path, learning_rate: float | None, template: str | None = None) -> str:
     """demo/run.toml with this run's reward, start, budget and folder."""
     text = (ROOT / "demo" / "run.toml").read_text()
     spec = RUNS[name]
@@ -37,6 +37,8 @@ def config_text(name: str, base: Path | None, minutes: float, run_dir: Path, lea
             line = f"time_limit_s = {minutes * 60:g}"
         elif key == "learning_rate" and learning_rate:
             line = f"learning_rate = {learning_rate:g}"
+        elif key == "template" and template:
+            line = f'template = "{template}"'
         out.append(line)
         if line.strip() == "[policy]":
             if base:
@@ -51,7 +53,7 @@ def run(name: str, args: argparse.Namespace) -> Path:
     slug = name.replace(",", "").replace(" ", "-")
     run_dir = args.out / slug
     config = args.out / f"{slug}.toml"
-    config.write_text(config_text(name, args.base, args.minutes, run_dir, args.learning_rate))
+    config.write_text(config_text(name, args.base, args.minutes, run_dir, args.learning_rate, args.template))
     with (args.out / f"{slug}.log").open("w") as log:
         subprocess.run([sys.executable, "-m", "rollout_engine.train", "--config", str(config)], cwd=ROOT / "engine", stdout=log, stderr=subprocess.STDOUT, check=True)
     return run_dir
@@ -63,6 +65,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="training time per run (evaluations not counted)")
     parser.add_argument("--base", type=Path, help="the base model folder (default: the shipped base)")
     parser.add_argument("--learning-rate", type=float, help="instead of demo/run.toml's")
+    parser.add_argument("--template", help="instead of demo/run.toml's")
     parser.add_argument("--only", help="comma-separated run names (default: all four)")
     parser.add_argument("--parallel", type=int, default=2)
     args = parser.parse_args()

@@ -175,20 +175,21 @@ def _request(tool: Tool, rng: random.Random, held_out_values: bool, value=None) 
     return text, args
 
 
-def _sample(rng: random.Random, targets: list[Tool], distractors: list[Tool], held_out_values: bool, index: int, split: str) -> dict[str, Any]:
-    """One sample: no call (10 %), two calls (15 %) or one call, among three candidate tools."""
+def _sample(rng: random.Random, targets: list[Tool], distractors: list[Tool], held_out_values: bool, index: int, split: str, value=None) -> dict[str, Any]:
+    """One sample: no call (10 %), two calls (15 %) or one call, among three candidate tools. `value`
+    chooses argument values (default: the training or held-out part of each pool)."""
     kind = rng.random()
     if kind < 0.1:
         chosen: list[Tool] = []
         request, truth = rng.choice(NO_CALL_REQUESTS), []
     elif kind < 0.25:
         chosen = rng.sample(targets, k=2)
-        (ra, aa), (rb, ab) = (_request(t, rng, held_out_values) for t in chosen)
+        (ra, aa), (rb, ab) = (_request(t, rng, held_out_values, value) for t in chosen)
         request = f"{ra}, and {rb[0].lower() + rb[1:]}"
         truth = [{"name": chosen[0].name, "arguments": aa}, {"name": chosen[1].name, "arguments": ab}]
     else:
         chosen = [rng.choice(targets)]
-        request, args = _request(chosen[0], rng, held_out_values)
+        request, args = _request(chosen[0], rng, held_out_values, value)
         truth = [{"name": chosen[0].name, "arguments": args}]
     others = [t for t in distractors if t not in chosen]
     shown = chosen + rng.sample(others, k=3 - len(chosen))
@@ -198,8 +199,15 @@ def _sample(rng: random.Random, targets: list[Tool], distractors: list[Tool], he
             "ground_truth": truth, "split": split}
 
 
-def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen_values: int = 200, eval_unseen_tools: int = 200) -> dict[str, list[dict[str, Any]]]:
-    """The demo splits: train, eval (seen tools, new requests), eval-unseen-values, eval-unseen-tools."""
+def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen_values: int = 200, eval_unseen_tools: int = 200,
+             made_up_train: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The demo splits: train, eval (seen tools, new requests), eval-unseen-values, eval-unseen-tools.
+
+    Beside its `train` samples of the demo's training tools, the train split has `made_up_train` samples
+    (default: as many) of made-up tools with made-up values, as a real RL dataset has thousands of tools:
+    with 13 tools alone, GRPO rewards knowing those tools by heart, and a policy learns nothing that
+    carries to a tool it has not seen; with many, it is rewarded for reading the tool list and copying
+    from the request. The held-out tools and values never appear in the train split."""
     rng = random.Random(seed)
     seen = [t for t in TOOLS if t.name not in HELD_OUT_TOOLS]
     unseen = [t for t in TOOLS if t.name in HELD_OUT_TOOLS]
@@ -211,6 +219,16 @@ def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen
     }
     train_requests = {s["messages"][0]["content"] for s in splits["train"]}
     splits["eval"] = [s for s in splits["eval"] if s["messages"][0]["content"] not in train_requests]
+    other = random.Random(seed + 1000)  # its own stream: the demo-tool samples stay what they were
+    made_up = []
+    for i in range(train if made_up_train is None else made_up_train):
+        tools = [synthetic_tool(other) for _ in range(3)]
+        while any(t.name in HELD_OUT_TOOLS for t in tools):
+            tools = [synthetic_tool(other) for _ in range(3)]
+        made_up.append(_sample(other, tools, tools, False, train + i, "train", value=lambda p, r: _example_value(p, r, NOUNS)))
+    if made_up:
+        splits["train"] = splits["train"] + made_up
+        other.shuffle(splits["train"])
     return splits
 
 
@@ -226,16 +244,18 @@ def made_up_word(rng: random.Random, capital: bool = False) -> str:
     return word.capitalize() if capital else word
 
 
-def known_value(rng: random.Random) -> str:
+def known_value(rng: random.Random, nouns: list[str] = words.NOUNS) -> str:
     """A string value from the English the base knows (words.py) — never one of the demo's own values:
-    a name, a city, a language, a currency, a band, or one or two nouns."""
+    a name, a city, a language, a currency, a band, or one or two nouns. (The base corpus draws two-word
+    values from all nouns, so a held-out word can be half of one there; the RL train split passes
+    `nouns` without the demo's values, so no held-out word is in it at all.)"""
     while True:
         kind = rng.choice(["name", "city", "language", "currency", "band", "noun", "nouns"])
         if kind == "nouns":
-            value = f"{rng.choice(words.VERBS + words.NOUNS)} {rng.choice(words.NOUNS)}"
+            value = f"{rng.choice(words.VERBS + nouns)} {rng.choice(nouns)}"
         else:
             value = rng.choice({"name": words.NAMES, "city": words.CITIES, "language": words.LANGUAGES, "currency": words.CURRENCIES,
-                                "band": words.BANDS, "noun": words.NOUNS}[kind])
+                                "band": words.BANDS, "noun": nouns}[kind])
         if value not in POOL_VALUES:
             return value
 
@@ -270,18 +290,18 @@ def synthetic_tool(rng: random.Random) -> Tool:
     return Tool(f"{verb}_{'_'.join(nouns)}", f"{verb.capitalize()} a {noun}", params, requests)
 
 
-def _example_value(param: Param, rng: random.Random) -> Any:
+def _example_value(param: Param, rng: random.Random, nouns: list[str] = words.NOUNS) -> Any:
     """Arguments of usage examples: for strings, known words in any role (80 %: a city for an `item`, a
     band for a `title`) or a word of random letters, so copying from the request is the only way to
     predict them; fresh numbers; the tool's own choices."""
     if param.kind == "string":
-        return known_value(rng) if rng.random() < 0.8 else made_up_word(rng, capital=rng.random() < 0.5)
+        return known_value(rng, nouns) if rng.random() < 0.8 else made_up_word(rng, capital=rng.random() < 0.5)
     if param.kind == "integer":
         return rng.randint(param.low, param.high)
     if param.kind == "number":
         return rng.choice([rng.randint(param.low, param.high), round(rng.uniform(param.low, param.high), 2)])
     if param.kind == "object":
-        return {f.name: _example_value(f, rng) for f in param.fields}
+        return {f.name: _example_value(f, rng, nouns) for f in param.fields}
     return _value(param, rng, False)
 
 
@@ -323,8 +343,8 @@ def worked_example(rng: random.Random, seen: list[Tool]) -> str:
 
 def base_corpus(seed: int = 0, size: int = 4000) -> list[str]:
     """Documents of the task's language with no request paired with its answer in a prompt template:
-    tool docs, calls on their own, requests on their own, reasoning snippets, and API docs with worked
-    examples — mostly of made-up tools with made-up values, so that what is learned is to pick a tool
+    tool docs, calls on their own, requests on their own, reasoning snippets, lists of words, and API
+    docs with worked examples — mostly of made-up tools with made-up values, so that what is learned is to pick a tool
     from a list and copy values from a request, which carries to tools and values never seen."""
     rng = random.Random(seed + 1)
     seen = [t for t in TOOLS if t.name not in HELD_OUT_TOOLS]
@@ -341,9 +361,24 @@ def base_corpus(seed: int = 0, size: int = 4000) -> list[str]:
             docs.append(_request(tool, rng, False)[0] + rng.choice(["?", ".", ""]))
         elif kind < 0.35:
             docs.append(f"<think>The {tool.name} tool: {tool.description.lower()}.</think>")
+        elif kind < 0.4:
+            docs.append(glossary(rng))
         else:
             docs.append(worked_example(rng, seen))
     return docs
+
+
+GLOSSARY = {"Cities": words.CITIES, "Names": words.NAMES, "Languages": words.LANGUAGES, "Currencies": words.CURRENCIES,
+            "Bands": words.BANDS, "Things": words.NOUNS, "Actions": words.VERBS}
+
+
+def glossary(rng: random.Random) -> str:
+    """A line of words of one kind ("Cities: Riga, Lyon, …"): every word the tokenizer knows is read in
+    text, as a base LLM has read "Tallinn" somewhere, so that its token means something. A word no
+    document uses keeps its random initial embedding, and the base cannot copy it — which is what a
+    base without these lines did with every held-out value."""
+    label = rng.choice(list(GLOSSARY))
+    return f"{label}: {', '.join(rng.sample(GLOSSARY[label], k=8))}."
 
 
 def main() -> None:

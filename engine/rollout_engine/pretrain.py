@@ -30,13 +30,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 class BaseSettings:
     """The defaults are the shipped base's (engine/base)."""
     seed: int = 0
-    corpus_size: int = 40000
+    corpus_size: int = 80000
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 128
     block_size: int = 1024
     rope: bool = True
-    steps: int = 2500
+    steps: int = 3000
     batch_size: int = 16
     seq_len: int = 512  # longer than any RL prompt with its answer: every position a run uses is trained
     learning_rate: float = 3e-3
@@ -55,7 +55,8 @@ def corpus(settings: BaseSettings) -> list[str]:
     rng = random.Random(settings.seed + 2)
     docs = demo_data.base_corpus(settings.seed, settings.corpus_size)
     # Prompts as the chat templates write them, with the request but no answer.
-    rows = demo_data.generate(settings.seed + 100, train=settings.corpus_size // 4, eval_seen=0, eval_unseen_values=0, eval_unseen_tools=0)["train"]
+    rows = demo_data.generate(settings.seed + 100, train=settings.corpus_size // 4, eval_seen=0, eval_unseen_values=0, eval_unseen_tools=0,
+                              made_up_train=0)["train"]
     for row in rows:
         sample = Sample(id=row["id"], tools=row["tools"], messages=row["messages"], ground_truth=[])
         prompt = templates.render_plain(templates.messages(sample, rng.choice(["tool-n1", "toolrl"])))

@@ -103,3 +103,20 @@ def test_the_pretraining_corpus_has_chat_prompts_without_answers():
     assert prompts  # requests do appear in chat prompts, on their own
     # Cut before the assistant marker (a document ending there would teach stopping) and never answered.
     assert not any("<|assistant|>" in d or "\n" in d.rstrip("\n").split("<|user|>")[-1] for d in prompts)
+
+
+def test_the_train_split_mixes_the_demo_tools_with_made_up_ones_and_keeps_the_held_out_ones_out():
+    """GRPO on 13 tools alone rewards knowing them by heart; made-up tools make reading the list pay."""
+    splits = demo_data.generate(seed=4, train=400)
+    demo_tools = {t.name for t in demo_data.TOOLS}
+    train = splits["train"]
+    made_up = [r for r in train if not {t["name"] for t in r["tools"]} <= demo_tools]
+    assert len(train) == 800 and len(made_up) == 400
+    assert len({t["name"] for r in made_up for t in r["tools"]}) > 1000  # many tools, each seldom seen
+    text = json.dumps(train)
+    assert not any(name in text for name in demo_data.HELD_OUT_TOOLS)
+    assert not any(f'"{v}"' in text for pool in demo_data.POOLS.values() for v in pool[-demo_data.HELD_OUT:])
+    for split in ("eval", "eval-unseen-values", "eval-unseen-tools"):  # evaluation is on the demo's tools only
+        assert all({t["name"] for t in r["tools"]} <= demo_tools for r in splits[split])
+    # The demo-tool samples and the evaluation splits are what they were before made-up tools were added.
+    assert [r for r in train if r not in made_up] == sorted(demo_data.generate(seed=4, train=400, made_up_train=0)["train"], key=lambda r: train.index(r))
