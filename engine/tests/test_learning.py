@@ -1,7 +1,12 @@
-"""The embedded default learns its format: GRPO from the shipped tiny base on the demo data, with the
-demo's schedule and a fixed seed, raises the reward and cuts parse failures within a few minutes on 2 CPU
-cores. Held-out exact-call accuracy does not rise clearly yet (docs/learning.md: the learning issue stays
-open until it does); this is the short version that CI runs."""
+"""Learning, measured as docs/learning.md measures it (greedy exact-call accuracy on held-out prompts, fixed
+seed), in runs short enough for CI on 2 CPU cores:
+
+- the embedded default learns: GRPO from the shipped base on the demo's settings (its template, its
+  schedule) raises held-out exact accuracy, not only the format;
+- GRPO improves a policy that is already capable: from the shipped base in its own documentation layout,
+  the binary Tool-N1 reward raises the exact rate of sampled completions and does not lower greedy
+  accuracy (the learning issue measured GRPO lowering a capable base's accuracy).
+"""
 import json
 
 import pytest
@@ -14,30 +19,68 @@ from rollout_engine.config import load_config  # noqa: E402
 from rollout_engine.pretrain import SHIPPED_BASE  # noqa: E402
 from rollout_engine.train import train  # noqa: E402
 
-STEPS = 24
-
 
 def _mean(values):
     return sum(values) / len(values)
 
 
-def test_grpo_from_the_shipped_base_learns_the_format(tmp_path):
+def _demo_config(tmp_path, steps: int, eval_samples: int, splits: list[str]):
     assert (SHIPPED_BASE / "model.pt").exists(), "the shipped base (engine/base) is part of the repository"
     config = load_config(ROOT / "demo" / "run.toml")
-    if not (ROOT / "demo" / "data" / "train.jsonl").exists():  # set-up writes it; a bare checkout may not have it
-        rows = demo_data.generate(0)
-        (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows["train"]))
-        config.data.train = str(tmp_path / "train.jsonl")
-    config.data.eval = None
-    config.grpo.max_steps = STEPS
+    data = ROOT / "demo" / "data"
+    if not (data / "train.jsonl").exists():  # set-up writes it; a bare checkout may not have it
+        data = tmp_path / "data"
+        data.mkdir()
+        for split, rows in demo_data.generate(0).items():
+            (data / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config.data.train = str(data / "train.jsonl")
+    config.data.eval = [str(data / f"{split}.jsonl") for split in splits]
+    config.data.eval_samples = eval_samples
+    config.grpo.max_steps = steps
     config.run.time_limit_s = 0.0
-    config.run.eval_every = 0
-    train(config, tmp_path / "run", "run")
-    metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
-    first, last = metrics[:4], metrics[-4:]
-    reward = (_mean([m["reward"]["mean"] for m in first]), _mean([m["reward"]["mean"] for m in last]))
-    parse_failures = (_mean([m["parse_failure_rate"] for m in first]), _mean([m["parse_failure_rate"] for m in last]))
-    print(f"mean reward {reward[0]:.3f} -> {reward[1]:.3f}, parse failures {parse_failures[0]:.2f} -> {parse_failures[1]:.2f}")
-    # On the machine of docs/learning.md (steps 1-5 → 21-25): reward 0.27 -> 0.55, parse failures 0.39 -> 0.07.
-    assert reward[1] - reward[0] > 0.1, reward
-    assert parse_failures[1] < parse_failures[0] / 2, parse_failures
+    config.run.eval_every = steps  # the starting policy and the end
+    return config
+
+
+def _run(config, run_dir):
+    train(config, run_dir, run_dir.name)
+    metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    evals = {}
+    for line in (run_dir / "eval.jsonl").read_text().splitlines():
+        e = json.loads(line)
+        evals.setdefault(e["split"], []).append(e["strict_accuracy"])
+    return metrics, evals
+
+
+DEMO_STEPS = 30
+
+
+def test_grpo_from_the_shipped_base_raises_held_out_exact_accuracy(tmp_path):
+    config = _demo_config(tmp_path, DEMO_STEPS, eval_samples=60, splits=["eval-unseen-values", "eval-unseen-tools"])
+    metrics, evals = _run(config, tmp_path / "run")
+    start = {split: points[0] for split, points in evals.items()}
+    end = {split: points[-1] for split, points in evals.items()}
+    print(f"greedy exact, step 0 -> {DEMO_STEPS}: {start} -> {end}")
+    # On the machine of docs/learning.md: new values 15 % -> 37 %, new tools 7 % -> 13 % (60 prompts each).
+    assert end["eval-unseen-values"] - start["eval-unseen-values"] >= 0.10, (start, end)
+    assert end["eval-unseen-tools"] >= start["eval-unseen-tools"], (start, end)
+    first, last = metrics[:5], metrics[-5:]
+    assert _mean([m["exact_match_rate"] for m in last]) > _mean([m["exact_match_rate"] for m in first]) + 0.1
+
+
+CAPABLE_STEPS = 20
+
+
+def test_grpo_with_the_binary_reward_improves_a_capable_policy_without_lowering_greedy_accuracy(tmp_path):
+    config = _demo_config(tmp_path, CAPABLE_STEPS, eval_samples=100, splits=["eval"])
+    config.data.template = "documentation"  # the base's own layout: it already answers there
+    config.reward.schedule, config.reward.preset = None, "tool-n1"
+    metrics, evals = _run(config, tmp_path / "run")
+    first, last = metrics[:5], metrics[-5:]
+    sampled = (_mean([m["exact_match_rate"] for m in first]), _mean([m["exact_match_rate"] for m in last]))
+    greedy = evals["eval"][0], evals["eval"][-1]
+    print(f"sampled exact rate {sampled[0]:.3f} -> {sampled[1]:.3f}; greedy exact on eval {greedy[0]:.2f} -> {greedy[1]:.2f}")
+    # On the machine of docs/learning.md: sampled 26 % -> 32 %, greedy 57 % -> 80 %.
+    assert greedy[0] >= 0.4, "the shipped base should already answer in its documentation layout"
+    assert sampled[1] > sampled[0] + 0.03, sampled
+    assert greedy[1] >= greedy[0] - 0.02, greedy

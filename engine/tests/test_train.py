@@ -126,6 +126,18 @@ def test_the_base_cache_key_follows_settings_and_code(monkeypatch):
     assert BaseSettings().key() != key
 
 
+def test_the_shipped_base_is_what_the_default_settings_build():
+    """`python -m rollout_engine.pretrain --out base` rebuilds engine/base: its defaults are the shipped base's settings."""
+    from dataclasses import asdict
+
+    from rollout_engine.pretrain import SHIPPED_BASE, load_base
+
+    meta = json.loads((SHIPPED_BASE / "meta.json").read_text())
+    assert meta["settings"] == asdict(BaseSettings())
+    model, tokenizer = load_base(SHIPPED_BASE)
+    assert model.config.rope and tokenizer.split == "words" and model.num_params() == meta["params"]
+
+
 def _without_timing(path):
     out = []
     for line in path.read_text().splitlines():
