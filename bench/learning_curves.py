@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 
 
@@ -43,6 +44,11 @@ def table(label: str, data: dict) -> str:
         t = next(p[1] for points in data["splits"].values() for p in points if p[0] == step)
         extra = [f"{m['reward']['mean']:.3f}", f"{100 * m['exact_match_rate']:.0f} %", f"{100 * m['format_pass_rate']:.0f} %"] if m else ["", "", ""]
         rows.append(f"| {step} | {t:.0f} s | " + " | ".join(cells + extra) + " |")
+    rewards = [m["reward"]["mean"] for m in data["metrics"]]
+    exact = [m["exact_match_rate"] for m in data["metrics"]]
+    if len(rewards) > 2 and len(set(rewards)) > 1 and len(set(exact)) > 1:
+        # A reward that rises while exact calls do not is a hack: this says how closely they move together.
+        rows += ["", f"Correlation of a step's mean reward with its exact rate, over {len(rewards)} steps: {statistics.correlation(rewards, exact):.2f}"]
     return "\n".join(rows)
 
 
