@@ -39,19 +39,18 @@ def test_a_tokenizer_saved_before_names_were_split_keeps_its_rule(tmp_path):
 
 
 @pytest.fixture(params=[True, False], ids=["rotary", "learned-positions"])
-def rope(request, monkeypatch):
+def rope(request):
     """Every model test runs with rotary positions (the shipped base) and learned ones (older checkpoints)."""
-    monkeypatch.setattr(ModelConfig, "rope", request.param)
     return request.param
 
 
-def model(seed=0):
+def model(rope: bool, seed=0):
     torch.manual_seed(seed)
-    return TinyGPT(ModelConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=64)).eval()
+    return TinyGPT(ModelConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=64, rope=rope)).eval()
 
 
 def test_kv_cache_gives_the_logits_of_a_full_forward(rope):
-    m = model()
+    m = model(rope)
     seq = torch.randint(3, 300, (2, 12))
     full, _ = m(seq)
     logits, caches = m(seq[:, :5])
@@ -63,7 +62,7 @@ def test_kv_cache_gives_the_logits_of_a_full_forward(rope):
 
 
 def test_left_padding_changes_nothing(rope):
-    m = model()
+    m = model(rope)
     short = torch.randint(3, 300, (1, 4))
     long = torch.randint(3, 300, (1, 9))
     alone, _ = m(short)
@@ -78,7 +77,7 @@ def test_left_padding_changes_nothing(rope):
 
 
 def test_generate_is_seeded_stops_at_eos_and_reports_truncation(rope):
-    m = model()
+    m = model(rope)
     prompts = [[5, 6, 7], [8, 9, 10, 11, 12]]
     first = m.generate(prompts, 10, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(1))
     second = m.generate(prompts, 10, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(1))
@@ -106,7 +105,7 @@ class _EosModel(torch.nn.Module):
 
 def test_samples_sharing_a_prompt_read_it_once_and_match_sampling_it_repeated(rope):
     """num_samples rows share their prompt's KV cache: the same tokens as the prompt repeated in the batch."""
-    m = model()
+    m = model(rope)
     prompts = [[5, 6, 7], [8, 9, 10, 11, 12]]
     repeated = [p for p in prompts for _ in range(3)]
     shared = m.generate(prompts, 8, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(3), num_samples=3)
@@ -142,7 +141,7 @@ def test_the_update_reads_a_groups_prompt_once_and_computes_what_reading_it_per_
             return self.inner.completion_logits(idx, key_mask, n)
 
     torch.manual_seed(0)
-    m = model()
+    m = model(rope)
     g = torch.Generator().manual_seed(5)
     prompts = [torch.randint(3, 300, (n,), generator=g).tolist() for n in (4, 9, 6)]
     rows = [(p, torch.randint(3, 300, (int(torch.randint(1, 7, (1,), generator=g)),), generator=g).tolist()) for p in prompts for _ in range(3)]
