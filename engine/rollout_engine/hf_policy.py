@@ -16,7 +16,7 @@ import torch.nn as nn
 
 from .config import ConfigError, PolicyConfig
 from .model import left_pad
-from .templates import render_plain
+from .templates import PLAIN_TEMPLATES, render_plain
 
 
 def precision_for(settings: PolicyConfig, device: str) -> str:
@@ -52,12 +52,13 @@ class HFTokenizer:
         return self.tokenizer.decode(list(ids), skip_special_tokens=False)
 
     def encode_prompt(self, conversation: list[dict[str, str]], template: str) -> list[int]:
-        """tool-zero prompts base models with plain text (with the model's BOS, if it uses one); the chat
-        templates (tool-n1, toolrl) go through the model's own chat template."""
-        if template != "tool-zero" and self.has_chat_template:
+        """The plain templates (tool-zero, documentation) prompt base models with plain text (with the model's
+        BOS, if it uses one); the chat templates (tool-n1, toolrl) go through the model's own chat template."""
+        chat = template not in PLAIN_TEMPLATES
+        if chat and self.has_chat_template:
             text = self.tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
             return self.encode(text)
-        if template != "tool-zero" and not self.warned:
+        if chat and not self.warned:
             self.warned = True
             self.warn(f"the model's tokenizer has no chat template: {template} prompts use Rollout Studio's own role tags (<|user|> …)")
         return list(self.tokenizer(render_plain(conversation, template))["input_ids"])  # type: ignore[arg-type]

@@ -92,13 +92,15 @@ ROLE_TAGS = {"system": "<|system|>", "user": "<|user|>", "assistant": "<|assista
 # Tool Zero trains base models, which know text, not chat roles: its prompt is plain text with labels.
 PLAIN_LABELS = {"system": "", "user": "Task: ", "assistant": "Answer: ", "tool": "Result: "}
 DOCUMENTATION_LABELS = {"system": "", "user": "Request: ", "assistant": "Answer: ", "tool": "Result: "}
+# The templates written as labelled plain text (for base models), not through a chat template.
+PLAIN_TEMPLATES = {"tool-zero": PLAIN_LABELS, "documentation": DOCUMENTATION_LABELS}
 
 
 def render_plain(conversation: list[dict[str, str]], template: Template | None = None) -> str:
     """The conversation as the tiny policy reads it, ending where the assistant's answer begins: with
     role tags for the chat templates (tool-n1, toolrl), as labelled plain text for tool-zero."""
-    if template in ("tool-zero", "documentation"):
-        labels = PLAIN_LABELS if template == "tool-zero" else DOCUMENTATION_LABELS
+    if template in PLAIN_TEMPLATES:
+        labels = PLAIN_TEMPLATES[template]
         return "".join(f"{labels[m['role']]}{m['content']}\n" for m in conversation)
     return "".join(f"{ROLE_TAGS[m['role']]}{m['content']}\n" for m in conversation) + ROLE_TAGS["assistant"]
 

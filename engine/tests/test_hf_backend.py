@@ -33,6 +33,7 @@ pytest.importorskip("transformers", reason="transformers is not installed for th
 from rollout_engine.hf_model import make_model_folder  # noqa: E402
 from rollout_engine.hf_policy import load_hf  # noqa: E402
 from rollout_engine.train import train  # noqa: E402
+from rollout_engine.templates import render_plain  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,14 @@ def test_generation_is_batched_and_stops_on_eos(model_dir):
     assert tokens == again  # greedy
     for row, done in zip(tokens, finished):
         assert tokenizer.eos_id not in row and (done or len(row) == 6)
+
+
+@pytest.mark.parametrize("template", ["tool-zero", "documentation"])
+def test_plain_templates_are_plain_text_not_the_chat_template(model_dir, template):
+    _, tokenizer = load_hf(PolicyConfig(backend="hf", model=str(model_dir)), "cpu")
+    conversation = [{"role": "system", "content": "Tools:\nget_weather(city: string) - Weather"}, {"role": "user", "content": "Weather in Oslo"}]
+    text = tokenizer.decode(tokenizer.encode_prompt(conversation, template))
+    assert "<|im_start|>" not in text and text.endswith(render_plain(conversation, template))
 
 
 def write_run(tmp_path, model_dir, template, policy_extra=""):
