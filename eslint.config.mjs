@@ -19,6 +19,13 @@ export default tseslint.config(
     rules: { "no-restricted-properties": ["error", { object: "Math", property: "random", message: "Use newNonce() / node:crypto: Math.random is predictable." }] },
   },
   {
+    // reward/ is the bottom layer: runs/, cli/, extension/ and webview/ build on it, never the other way.
+    files: ["reward/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/runs", "**/runs/**", "**/cli", "**/cli/**", "**/extension", "**/extension/**", "**/webview", "**/webview/**"], message: "reward/ imports nothing from the layers above it." }] }],
+    },
+  },
+  {
     files: ["**/*.cjs", "**/*.mjs", "scripts/**"],
     languageOptions: { globals: { require: "readonly", module: "writable", __dirname: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },

@@ -7,9 +7,58 @@ import fs from "node:fs";
 
 import { exactCallsMatch } from "../reward/match";
 import type { ToolCall as RewardToolCall } from "../reward/parse";
-import type { Query, SampleDetail, SampleRow } from "../webview/protocol";
 import { recordProblem, type TrajectoryRecord } from "./records";
 import type { BadLine } from "./runDir";
+
+/** One sample as the explorer's table shows it: small, so a million fit in memory. */
+export interface SampleRow {
+  /** Index in the host's list for this view: the key for detail requests. */
+  index: number;
+  step: number;
+  group: number;
+  sample: number;
+  prompt_id: string;
+  reward: number | null;
+  advantage: number;
+  /** Component values (weighted), by name. */
+  components: Record<string, number>;
+  parse_failure: string | null;
+  reward_version: string;
+  /** all-right / all-wrong / mixed, by exact match within the GRPO group. */
+  group_outcome: "all-right" | "all-wrong" | "mixed";
+  exact: boolean;
+  failure: string | null;
+  completion_tokens: number;
+  /** The request's text and the start of the completion, for text search. */
+  text: string;
+}
+
+export interface SampleDetail
+  extends Pick<TrajectoryRecord, "step" | "group" | "sample" | "prompt_id" | "completion" | "calls" | "parse_failure" | "ground_truth" | "reward" | "components" | "failure" | "advantage" | "reward_version" | "finish_reason" | "reward_logs"> {
+  index: number;
+  messages: { role: string; content: string }[];
+  tools: unknown[];
+  /** The G siblings of this sample in its group, for the group view. */
+  siblings: SampleRow[];
+}
+
+/** The explorer's filters and sort, applied over all samples by SampleStore.query below. */
+export interface Query {
+  /** Searches the requests and prompt ids. */
+  text?: string;
+  step?: number;
+  prompt_id?: string;
+  /** A parse-failure reason, "none" (parsed) or "any" (failed for any reason). */
+  parse_failure?: string;
+  group_outcome?: SampleRow["group_outcome"];
+  reward_version?: string;
+  exact?: boolean;
+  reward_failure?: boolean;
+  /** "reward", "advantage", "completion_tokens", "component:<name>"; none: step order. */
+  sort?: string;
+  /** Default true: high first. */
+  descending?: boolean;
+}
 
 /** A growable typed array. */
 class Column<T extends Float64Array | Float32Array | Int32Array | Uint8Array> {

@@ -6,7 +6,7 @@ const browser = { bundle: true, platform: "browser", format: "esm", target: "es2
 
 await Promise.all([
   // The CLI, which also runs the reward host. esbuild stays a real dependency: it compiles schedules at run time.
-  build({ ...node, entryPoints: ["reward/cli.ts"], outfile: "dist/cli.cjs", external: ["esbuild"] }),
+  build({ ...node, entryPoints: ["cli/main.ts"], outfile: "dist/cli.cjs", external: ["esbuild"] }),
   // The worker thread that runs reward schedules.
   build({ ...node, entryPoints: ["reward/host/worker.ts"], outfile: "dist/reward-worker.cjs" }),
   // The VS Code extension host side; `vscode` is supplied by VS Code.

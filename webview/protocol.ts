@@ -2,45 +2,17 @@
 // each side checks what it receives with the validators below, because a webview is another process
 // and its messages are data, not trusted calls.
 
-import type { EvalResult, RunInfo, StepMetrics, TrajectoryRecord } from "../runs/records";
+import type { EvalResult, RunInfo, StepMetrics } from "../runs/records";
 import type { Rescored } from "../runs/rescore";
+import type { Query, SampleDetail, SampleRow } from "../runs/samples";
+
+// The explorer's sample types live with the sample store in runs/; the webviews use them from here too.
+export type { Query, SampleDetail, SampleRow };
 
 /** A problem the user should see: a bad line in a file, an engine error. */
 export interface Notice {
   level: "error" | "warning" | "info";
   message: string;
-}
-
-/** One sample as the explorer's table shows it: small, so a million fit in memory. */
-export interface SampleRow {
-  /** Index in the host's list for this view: the key for detail requests. */
-  index: number;
-  step: number;
-  group: number;
-  sample: number;
-  prompt_id: string;
-  reward: number | null;
-  advantage: number;
-  /** Component values (weighted), by name. */
-  components: Record<string, number>;
-  parse_failure: string | null;
-  reward_version: string;
-  /** all-right / all-wrong / mixed, by exact match within the GRPO group. */
-  group_outcome: "all-right" | "all-wrong" | "mixed";
-  exact: boolean;
-  failure: string | null;
-  completion_tokens: number;
-  /** The request's text and the start of the completion, for text search. */
-  text: string;
-}
-
-export interface SampleDetail
-  extends Pick<TrajectoryRecord, "step" | "group" | "sample" | "prompt_id" | "completion" | "calls" | "parse_failure" | "ground_truth" | "reward" | "components" | "failure" | "advantage" | "reward_version" | "finish_reason" | "reward_logs"> {
-  index: number;
-  messages: { role: string; content: string }[];
-  tools: unknown[];
-  /** The G siblings of this sample in its group, for the group view. */
-  siblings: SampleRow[];
 }
 
 export type HostToDashboard =
@@ -70,24 +42,6 @@ export type DashboardToHost =
   | { type: "openFailures"; step: number }
   | { type: "editSchedule" }
   | { type: "control"; command: "pause" | "resume" | "stop" | "checkpoint" };
-
-/** The explorer's filters and sort, applied by the host over all samples (runs/samples.ts). */
-export interface Query {
-  /** Searches the requests and prompt ids. */
-  text?: string;
-  step?: number;
-  prompt_id?: string;
-  /** A parse-failure reason, "none" (parsed) or "any" (failed for any reason). */
-  parse_failure?: string;
-  group_outcome?: SampleRow["group_outcome"];
-  reward_version?: string;
-  exact?: boolean;
-  reward_failure?: boolean;
-  /** "reward", "advantage", "completion_tokens", "component:<name>"; none: step order. */
-  sort?: string;
-  /** Default true: high first. */
-  descending?: boolean;
-}
 
 export type HostToExplorer =
   /** The query's result changed: its size, and what there is to filter on. Pages are asked for again. */

@@ -9,8 +9,7 @@ import { describe, it } from "node:test";
 
 import { JsonlTail, RunDirError, listRuns, liveEnginePid, readEvals, readMetrics, readRunInfo, readRollouts, stepFiles } from "../../runs/runDir";
 import { appendCase } from "../../runs/addCase";
-import { SampleStore, sortRows } from "../../runs/samples";
-import type { SampleRow } from "../../webview/protocol";
+import { SampleStore, sortRows, type SampleRow } from "../../runs/samples";
 
 const FIXTURE = path.resolve(import.meta.dirname, "..", "fixtures", "run-small");
 

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { before, describe, it } from "node:test";
-import { CLI, ensureBuilt, ROOT, SCHEDULES } from "./helpers";
-import { readFixture, sharedFixture } from "./fixtures";
+import { CLI, ensureBuilt, ROOT, SCHEDULES } from "../reward/helpers";
+import { readFixture, sharedFixture } from "../reward/fixtures";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 

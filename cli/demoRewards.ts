@@ -1,16 +1,16 @@
-// The demo: scores the bundled demo rollouts (a pretend run, steps 1–50) with each paper's preset and
-// prints what each reward makes of them. Until the training engine exists this is the main job.
+// rollout-studio demo-rewards: scores the bundled demo rollouts (a pretend run, steps 1–50) with each
+// paper's preset and the demo's schedule file, and prints what each reward makes of them.
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { trainingTime } from "./api";
-import { makePreset, presetNames } from "./presets";
-import { parsePyJson, pyDumps, type PyValue } from "./pyjson";
-import { isParseFailure, parseCompletion } from "./parse";
-import { toRewardSample } from "./samples";
-import { scoreSample, type RewardScore } from "./score";
-import { presetVersion } from "./version";
-import { ScheduleRunner } from "./host/runner";
+import { trainingTime } from "../reward/api";
+import { makePreset, presetNames } from "../reward/presets";
+import { parsePyJson, pyDumps, type PyValue } from "../reward/pyjson";
+import { isParseFailure, parseCompletion } from "../reward/parse";
+import { toRewardSample } from "../reward/samples";
+import { scoreSample, type RewardScore } from "../reward/score";
+import { presetVersion } from "../reward/version";
+import { ScheduleRunner } from "../reward/host/runner";
 
 interface DemoRow {
   id: string;
@@ -49,7 +49,7 @@ function inToolRLFormat(completion: string): string {
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3).padStart(7) : "    n/a");
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-export async function runDemo(_argv: string[]): Promise<number> {
+export async function demoRewards(_argv: string[]): Promise<number> {
   const file = demoFile();
   const rows = readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => parsePyJson(l) as unknown as DemoRow & { [k: string]: unknown });
   const steps = Math.max(...rows.map((r) => r.step));
