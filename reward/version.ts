@@ -1,4 +1,5 @@
 // A schedule's version: a hash of its source and options. Every score carries it.
+// versionHash is the one hash of reward versions; compile.ts uses it for a bundle's files too.
 
 import { createHash } from "node:crypto";
 
@@ -12,9 +13,16 @@ function stableJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
 }
 
-/** 12 hex digits of SHA-256 over the source text and the options. */
+/** 12 hex digits of SHA-256 over the chunks, one after another (callers put the separators in). */
+export function versionHash(chunks: Iterable<string>): string {
+  const hash = createHash("sha256");
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest("hex").slice(0, 12);
+}
+
+/** The version of a source text with its options. */
 export function scheduleVersion(source: string, options: unknown = {}): string {
-  return createHash("sha256").update(source).update("\u0000").update(stableJson(options)).digest("hex").slice(0, 12);
+  return versionHash([source, "\u0000", stableJson(options)]);
 }
 
 export function presetVersion(name: string, options: unknown = {}): string {

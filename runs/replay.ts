@@ -94,7 +94,10 @@ export interface ReplayOptions {
   batchTimeoutMs?: number;
 }
 
-/** GRPO's group advantages (as engine/rollout_engine/grpo.py): failures are left out and get 0. */
+/**
+ * GRPO's group advantages for one group, as engine/rollout_engine/grpo.py computes them: failures are
+ * left out and get 0; scale false is Dr. GRPO. Both are tested on test/fixtures/shared-logic/advantages.json.
+ */
 export function groupAdvantages(rewards: (number | null)[], scale: boolean, eps = 1e-6): number[] {
   const kept = rewards.filter((r): r is number => r !== null);
   if (kept.length < 2) return rewards.map(() => 0);
@@ -103,7 +106,8 @@ export function groupAdvantages(rewards: (number | null)[], scale: boolean, eps 
   return rewards.map((r) => (r === null ? 0 : scale ? (r - mean) / (std + eps) : r - mean));
 }
 
-function zeroVariance(rewards: (number | null)[]): boolean {
+/** Whether a group's rewards are all equal (failures left out): it teaches nothing. As grpo.py's zero_variance_fraction. */
+export function zeroVariance(rewards: (number | null)[]): boolean {
   const kept = rewards.filter((r): r is number => r !== null);
   return kept.length < 2 || kept.every((r) => r === kept[0]);
 }

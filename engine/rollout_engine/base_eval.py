@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from .calls import same_calls
 from .data import Sample, read_dataset
 from .model import TinyGPT
 from .pretrain import default_base, load_base
@@ -34,11 +35,6 @@ def answer_calls(text: str) -> list | None:
     except json.JSONDecodeError:
         return None
     return calls if isinstance(calls, list) else None
-
-
-def same_calls(a: list | None, b: list) -> bool:
-    canon = lambda calls: sorted(json.dumps([c.get("name"), c.get("arguments")], sort_keys=True) for c in calls if isinstance(c, dict))  # noqa: E731
-    return a is not None and canon(a) == canon(b)
 
 
 def prompt_ids(sample: Sample, layout: str, tokenizer: Tokenizer) -> list[int]:

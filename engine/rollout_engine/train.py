@@ -19,6 +19,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from .calls import same_calls
 from .config import ConfigError, RunConfig, load_config
 from .control import Control, ControlError
 from .data import DatasetError, Sample, read_dataset
@@ -36,20 +37,13 @@ def emit(event: str, **fields: Any) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def canonical_calls(calls: Any) -> list[str] | None:
-    """Calls as a sorted list of canonical texts: exact, type-strict comparison (as Tool-N1's)."""
-    if not isinstance(calls, list):
-        return None
-    return sorted(json.dumps([c.get("name"), c.get("arguments")], sort_keys=True) for c in calls if isinstance(c, dict))
-
-
 def scoring_sample(sample: Sample, sample_id: str, completion: str, template: str) -> dict[str, Any]:
     """A completion as the reward host scores it, with the ground truth in the template's form."""
     return {"id": sample_id, "completion": completion, "ground_truth": reward_ground_truth(sample, template), "tools": sample.tools}
 
 
 def exact_match(score: dict[str, Any], truth: list[dict[str, Any]]) -> bool:
-    return canonical_calls(score.get("calls")) == canonical_calls(truth)
+    return same_calls(score.get("calls"), truth)
 
 
 def sequence_logprobs(model, rows: list[tuple[list[int], list[int]]], pad_id: int):

@@ -2,10 +2,10 @@
 // "rollout-studio" stays external: the worker supplies its own copy of the API, so a schedule's
 // objects and the runtime's are the same classes.
 
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { build, type Message } from "esbuild";
+import { versionHash } from "../version";
 
 export interface CompiledSchedule {
   /** Absolute path of the schedule file. */
@@ -61,13 +61,13 @@ export async function compileSchedule(file: string): Promise<CompiledSchedule> {
   }
   const output = result.outputFiles[0];
   if (!output) throw new CompileError(absolute, [{ file: absolute, line: 1, column: 1, text: "esbuild produced no output" }]);
-  const hash = createHash("sha256");
+  const chunks: string[] = [];
   const inputs = Object.keys(result.metafile.inputs).sort();
   for (const input of inputs) {
     const inputPath = path.resolve(path.dirname(absolute), input);
     // The schedule file itself by role, not by name: a stored version written back out under another name
     // (rollback, replay) keeps its version.
-    hash.update(inputPath === absolute ? "<schedule>" : input).update("\u0000").update(inputPath === absolute ? source : await readFile(inputPath, "utf8").catch(() => "")).update("\u0000");
+    chunks.push(inputPath === absolute ? "<schedule>" : input, "\u0000", inputPath === absolute ? source : await readFile(inputPath, "utf8").catch(() => ""), "\u0000");
   }
-  return { file: absolute, code: output.text, version: hash.digest("hex").slice(0, 12), source };
+  return { file: absolute, code: output.text, version: versionHash(chunks), source };
 }
