@@ -1,33 +1,29 @@
-// Rollout Studio's activation: one module per contribution, wired here.
+// Rollout Studio's activation: one folder per feature, each registering its own commands and views.
 
-import * as vscode from "vscode";
+import type * as vscode from "vscode";
 
-import { registerCommands } from "./commands";
-import { ContractCheck } from "./contractCheck";
-import { Dashboards } from "./dashboard";
-import { Explorers } from "./explorer";
-import { RunManager } from "./runManager";
-import { RewardTests } from "./rewardTests";
-import { RunsTreeProvider } from "./runsTree";
-import { SCHEDULE_EDITOR, ScheduleEditorProvider } from "./scheduleEditor";
+import { activateDashboard } from "./dashboard";
+import { activateExplorer } from "./explorer";
+import { activateReplay } from "./replay";
+import { activateRewardTests } from "./rewardTests";
+import { activateRuns } from "./runs";
+import { RunManager } from "./runs/runManager";
+import { RunsTreeProvider } from "./runs/runsTree";
+import { activateSchedule } from "./schedule";
 
 export function activate(context: vscode.ExtensionContext): void {
+  // Shared by the features: the engines this window follows, and the runs it knows.
   const manager = new RunManager(context);
   const tree = new RunsTreeProvider(context, manager);
-  const dashboards = new Dashboards(context, manager);
-  const explorers = new Explorers(context);
-  context.subscriptions.push(
-    manager,
-    tree,
-    dashboards,
-    explorers,
-    vscode.window.createTreeView("rolloutStudio.runs", { treeDataProvider: tree, showCollapseAll: true }),
-    ...registerCommands({ context, manager, tree, dashboards, explorers }),
-    new RewardTests(context.extensionPath),
-    new ContractCheck(context.extensionPath, () => tree.runDirs()),
-    vscode.window.registerCustomEditorProvider(SCHEDULE_EDITOR, new ScheduleEditorProvider(context, manager), { webviewOptions: { retainContextWhenHidden: true } }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
-  );
+  context.subscriptions.push(manager, tree);
+  const runs = { manager, tree };
+
+  const dashboards = activateDashboard(context, runs);
+  activateRuns(context, runs, dashboards);
+  activateExplorer(context, runs);
+  activateSchedule(context, runs);
+  activateReplay(context, runs);
+  activateRewardTests(context);
 }
 
 export function deactivate(): void {

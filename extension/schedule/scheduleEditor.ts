@@ -7,13 +7,13 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
-import { cliPath } from "./cli";
-import type { TrajectoryRecord } from "../runs/records";
-import { rescoreWithSource } from "../runs/rescore";
-import { listRuns, readRollouts, readRunInfo, stepFiles } from "../runs/runDir";
-import { parseScheduleMessage, type HostToSchedule } from "../webview/protocol";
-import type { RewardEvent, RunManager } from "./runManager";
-import { webviewHtml, webviewOptions } from "./webviewHtml";
+import { cliPath } from "../plumbing/cli";
+import type { TrajectoryRecord } from "../../runs/records";
+import { rescoreWithSource } from "../../runs/rescore";
+import { listRuns, readRollouts, readRunInfo, stepFiles } from "../../runs/runDir";
+import { parseScheduleMessage, type HostToSchedule } from "../../webview/protocol";
+import type { RewardEvent, RunManager } from "../runs/runManager";
+import { webviewHtml, webviewOptions } from "../plumbing/webviewHtml";
 
 export const SCHEDULE_EDITOR = "rolloutStudio.scheduleEditor";
 const PREVIEW_SAMPLES = 64;

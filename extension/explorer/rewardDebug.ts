@@ -8,11 +8,11 @@ import os from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
 
-import { cliPath } from "./cli";
-import type { TrajectoryRecord } from "../runs/records";
-import { readRewardVersion, readRunInfo } from "../runs/runDir";
-import { storedSample } from "../reward/samples";
-import { stepTimes, storedVersionSource } from "../runs/stored";
+import { cliPath } from "../plumbing/cli";
+import type { TrajectoryRecord } from "../../runs/records";
+import { readRewardVersion, readRunInfo } from "../../runs/runDir";
+import { storedSample } from "../../reward/samples";
+import { stepTimes, storedVersionSource } from "../../runs/stored";
 
 interface ScheduleFile {
   file: string;

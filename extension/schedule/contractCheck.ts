@@ -7,9 +7,9 @@
 import path from "node:path";
 import * as vscode from "vscode";
 
-import type { ContractReport } from "../reward/host/contract";
-import { readRunInfo } from "../runs/runDir";
-import { runCli } from "./cli";
+import type { ContractReport } from "../../reward/host/contract";
+import { readRunInfo } from "../../runs/runDir";
+import { runCli } from "../plumbing/cli";
 
 interface CheckOutput extends Partial<ContractReport> {
   file: string;

@@ -7,13 +7,13 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
-import { rewardCommand, sendControl } from "../runs/control";
-import { runCli } from "./cli";
-import { requireStoredCode } from "./trust";
-import { newNonce } from "./webviewHtml";
-import type { ReplayReport } from "../runs/replay";
-import { liveEnginePid, readRunInfo } from "../runs/runDir";
-import { parseVersionSpec, sourceFor } from "../runs/stored";
+import { rewardCommand, sendControl } from "../../runs/control";
+import { runCli } from "../plumbing/cli";
+import { requireStoredCode } from "../plumbing/trust";
+import { newNonce } from "../plumbing/webviewHtml";
+import type { ReplayReport } from "../../runs/replay";
+import { liveEnginePid, readRunInfo } from "../../runs/runDir";
+import { parseVersionSpec, sourceFor } from "../../runs/stored";
 
 interface Pick extends vscode.QuickPickItem {
   spec: string;

@@ -4,8 +4,8 @@
 import path from "node:path";
 import * as vscode from "vscode";
 
-import type { RunInfo } from "../runs/records";
-import { listRuns, liveEnginePid, readRunInfo } from "../runs/runDir";
+import type { RunInfo } from "../../runs/records";
+import { listRuns, liveEnginePid, readRunInfo } from "../../runs/runDir";
 import type { RunManager } from "./runManager";
 
 const OPENED_KEY = "rolloutStudio.openedRuns";

@@ -8,8 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
-import { cliEnv, cliPath } from "./cli";
-import { parseCases, type CaseResult } from "../reward/cases";
+import { cliEnv, cliPath } from "../plumbing/cli";
+import { parseCases, type CaseResult } from "../../reward/cases";
 
 const PATTERN = "**/*.reward-cases.jsonl";
 

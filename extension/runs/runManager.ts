@@ -9,10 +9,10 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
-import { launchDetached, parseEvent, type EngineEvent } from "../runs/engine";
-import { sendControl, type ControlCommand } from "../runs/control";
-import { findPython } from "../runs/python";
-import { liveEnginePid, processAlive, readRunInfo } from "../runs/runDir";
+import { launchDetached, parseEvent, type EngineEvent } from "../../runs/engine";
+import { sendControl, type ControlCommand } from "../../runs/control";
+import { findPython } from "../../runs/python";
+import { liveEnginePid, processAlive, readRunInfo } from "../../runs/runDir";
 
 const LIVE_KEY = "rolloutStudio.liveRuns";
 

@@ -4,14 +4,14 @@
 import path from "node:path";
 import * as vscode from "vscode";
 
-import type { StepMonitors } from "../runs/monitors";
-import type { StepMetrics } from "../runs/records";
-import { JsonlTail, RunDirError, readEvals, readJsonl, readRunInfo } from "../runs/runDir";
-import { metricsProblem } from "../runs/records";
-import { parseDashboardMessage, type HostToDashboard, type MonitorCounts } from "../webview/protocol";
-import { runCli } from "./cli";
-import type { RunManager } from "./runManager";
-import { webviewHtml, webviewOptions } from "./webviewHtml";
+import type { StepMonitors } from "../../runs/monitors";
+import type { StepMetrics } from "../../runs/records";
+import { JsonlTail, RunDirError, readEvals, readJsonl, readRunInfo } from "../../runs/runDir";
+import { metricsProblem } from "../../runs/records";
+import { parseDashboardMessage, type HostToDashboard, type MonitorCounts } from "../../webview/protocol";
+import { runCli } from "../plumbing/cli";
+import type { RunManager } from "../runs/runManager";
+import { webviewHtml, webviewOptions } from "../plumbing/webviewHtml";
 
 export const DASHBOARD_VIEW = "rolloutStudio.dashboard";
 

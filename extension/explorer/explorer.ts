@@ -6,16 +6,16 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
-import { cliPath } from "./cli";
-import { appendCase } from "../runs/addCase";
-import { differenceCosts } from "../runs/counterfactual";
-import { withScheduleSource } from "../runs/rescore";
-import { readRewardVersion, readRunInfo, stepFiles } from "../runs/runDir";
-import { SampleStore } from "../runs/samples";
-import { parseExplorerMessage, type HostToExplorer, type Query } from "../webview/protocol";
+import { cliPath } from "../plumbing/cli";
+import { appendCase } from "../../runs/addCase";
+import { differenceCosts } from "../../runs/counterfactual";
+import { withScheduleSource } from "../../runs/rescore";
+import { readRewardVersion, readRunInfo, stepFiles } from "../../runs/runDir";
+import { SampleStore } from "../../runs/samples";
+import { parseExplorerMessage, type HostToExplorer, type Query } from "../../webview/protocol";
 import { debugRewardOnSample, openComponentSource } from "./rewardDebug";
-import { mayRunStoredCode, requireStoredCode } from "./trust";
-import { webviewHtml, webviewOptions } from "./webviewHtml";
+import { mayRunStoredCode, requireStoredCode } from "../plumbing/trust";
+import { webviewHtml, webviewOptions } from "../plumbing/webviewHtml";
 
 export const EXPLORER_EDITOR = "rolloutStudio.rolloutExplorer";
 /** The same editor offered ("Reopen Editor With…") for any JSONL file. */

@@ -1,0 +1,36 @@
+// The dashboard: a run's live curves, and Open Run.
+
+import path from "node:path";
+import * as vscode from "vscode";
+
+import { registerCommand } from "../plumbing/commands";
+import { runDirOf, safeStatus, type Runs } from "../runs/pickRun";
+import { Dashboards } from "./dashboard";
+
+/** Returns the dashboards, which Start RL Run opens on the new run. */
+export function activateDashboard(context: vscode.ExtensionContext, { manager, tree }: Runs): Dashboards {
+  const dashboards = new Dashboards(context, manager);
+  context.subscriptions.push(
+    dashboards,
+    registerCommand("rolloutStudio.openRun", async (arg) => {
+      let runDir = runDirOf(arg);
+      if (!runDir) {
+        const known = tree.runDirs().map((d) => ({ label: path.basename(d), description: `${safeStatus(d)} · ${d}`, runDir: d }));
+        const pick = known.length
+          ? await vscode.window.showQuickPick([...known, { label: "$(folder-opened) Browse for a run directory…", description: "a run started from the CLI, or elsewhere", runDir: "" }], { placeHolder: "Open which run?" })
+          : { runDir: "" };
+        if (!pick) return;
+        runDir = pick.runDir;
+        if (!runDir) {
+          const picked = await vscode.window.showOpenDialog({ title: "Open a run directory (a folder with run.json)", canSelectFolders: true, canSelectFiles: false });
+          runDir = picked?.[0]?.fsPath;
+          if (!runDir) return;
+        }
+      }
+      dashboards.open(runDir);
+      tree.remember(runDir);
+      manager.attach(runDir); // a live engine started elsewhere (the CLI): follow it too
+    }),
+  );
+  return dashboards;
+}
