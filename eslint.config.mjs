@@ -26,6 +26,13 @@ export default tseslint.config(
     },
   },
   {
+    // contract/ is below everything (reward/ included): it imports nothing.
+    files: ["contract/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["*", "./*", "../*"], message: "contract/ imports nothing: it is generated from its JSON Schemas." }] }],
+    },
+  },
+  {
     files: ["**/*.cjs", "**/*.mjs", "scripts/**"],
     languageOptions: { globals: { require: "readonly", module: "writable", __dirname: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },

@@ -17,5 +17,5 @@ export async function pushCommand(argv: string[]): Promise<number> {
   const source = sourceFor(runDir, info, values.version ? { kind: "version", version: values.version } : { kind: "schedule", path: path.resolve(values.schedule as string) }) as ScheduleSource;
   const answer = await sendControl(runDir, rewardCommand(source), 15 * 60_000);
   process.stdout.write(JSON.stringify(answer) + "\n");
-  return answer.ok && answer.accepted !== false ? 0 : 1;
+  return answer.ok && answer.accepted ? 0 : 1;
 }

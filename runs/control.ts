@@ -1,5 +1,5 @@
 // The engine's control socket (docs/run-directory.md, "Run control"): one JSON command per line, one JSON
-// answer per line. The socket is not in the run directory (an AF_UNIX path holds at most 107 bytes, and a
+// answer per line, as the contract says (contract/control.schema.json). The socket is not in the run directory (an AF_UNIX path holds at most 107 bytes, and a
 // run directory's path can be longer): the engine keeps it in a private per-user folder and writes where it
 // is into the run directory's control.json ({"socket", "pid"}) while it runs.
 
@@ -7,25 +7,30 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
+import type {
+  CommandDone,
+  ControlAnswer,
+  ControlCommand,
+  ControlFile,
+  Refusal,
+  RewardAnswer,
+  RewardPresetCommand,
+  RewardScheduleCommand,
+  RunCommand,
+  SampleAnswer,
+  SampleCommand,
+} from "../contract/types";
 import type { ScheduleSource } from "../reward/host/runner";
 import { processAlive } from "./runDir";
 
-export type ControlCommand =
-  | { command: "pause" | "resume" | "stop" | "checkpoint" }
-  | { command: "sample"; prompt: string; max_new_tokens?: number; temperature?: number }
-  // Score with this schedule file or preset from the next step (push, rollback); answered once applied.
-  | { command: "reward"; schedule: string }
-  | { command: "reward"; preset: string; options: Record<string, unknown> };
+export type { ControlAnswer, ControlCommand, RunCommand, SampleCommand };
 
-/** The command that switches a live run to a schedule file or a preset (push, rollback). */
-export function rewardCommand(source: ScheduleSource): ControlCommand {
+/** The answer a command gets: its own kind, or a refusal. */
+export type AnswerTo<C extends ControlCommand> = Refusal | (C extends SampleCommand ? SampleAnswer : C extends RewardScheduleCommand | RewardPresetCommand ? RewardAnswer : CommandDone);
+
+/** The command that switches a live run to a schedule file or a preset (push, rollback); answered once applied. */
+export function rewardCommand(source: ScheduleSource): RewardScheduleCommand | RewardPresetCommand {
   return source.kind === "file" ? { command: "reward", schedule: source.path } : { command: "reward", preset: source.name, options: source.options ?? {} };
-}
-
-export interface ControlAnswer {
-  ok: boolean;
-  error?: string;
-  [field: string]: unknown;
 }
 
 /** The file in the run directory that says where a running engine's control socket is. */
@@ -55,7 +60,7 @@ export function controlSocket(runDir: string): { socket: string; pid: number } |
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { problem: `it has no ${CONTROL_FILE}, which a running engine writes` };
     return { problem: `its ${CONTROL_FILE} cannot be read (${(e as Error).message})` };
   }
-  const { socket, pid } = (value ?? {}) as { socket?: unknown; pid?: unknown };
+  const { socket, pid } = (value ?? {}) as Partial<Record<keyof ControlFile, unknown>>;
   if (typeof socket !== "string" || !path.isAbsolute(socket)) return { problem: `its ${CONTROL_FILE} names no socket` };
   if (typeof pid === "number" && !processAlive(pid)) return { problem: `the engine that wrote its ${CONTROL_FILE} (pid ${pid}) has exited` };
   let stat: fs.Stats;
@@ -75,7 +80,7 @@ function noEngine(runDir: string, why: string): ControlError {
 }
 
 /** Sends one command to the engine writing `runDir` and resolves with its answer; rejects with a ControlError. */
-export function sendControl(runDir: string, command: ControlCommand, timeoutMs = 10_000): Promise<ControlAnswer> {
+export function sendControl<C extends ControlCommand>(runDir: string, command: C, timeoutMs = 10_000): Promise<AnswerTo<C>> {
   runDir = path.resolve(runDir);
   const found = controlSocket(runDir);
   if ("problem" in found) return Promise.reject(noEngine(runDir, found.problem));
@@ -95,7 +100,7 @@ export function sendControl(runDir: string, command: ControlCommand, timeoutMs =
       clearTimeout(timer);
       client.end();
       try {
-        resolve(JSON.parse(buffer.slice(0, end)) as ControlAnswer);
+        resolve(JSON.parse(buffer.slice(0, end)) as AnswerTo<C>);
       } catch {
         reject(new ControlError(`the engine answered with something that is not JSON: ${buffer.slice(0, end)}`, runDir, false));
       }

@@ -1,16 +1,16 @@
-// Starting the training engine (Python) and reading its stdout: one JSON event per line, as
-// docs/run-directory.md describes. Used by the CLI and by the extension's run manager.
+// Starting the training engine (Python) and reading its stdout: one JSON event per line, as the contract
+// says (contract/engine-events.schema.json, docs/run-directory.md). Used by the CLI and by the extension's
+// run manager.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 
+import type { EngineEvent } from "../contract/types";
+
 /** One line of the engine's stdout. `event` names it; the other fields depend on the event. */
-export interface EngineEvent {
-  event: string;
-  [field: string]: unknown;
-}
+export type { EngineEvent };
 
 export interface EngineOptions {
   /** The project root: holds engine/ and scripts/python.sh (the Python chosen at set-up). */
@@ -28,7 +28,8 @@ export function parseEvent(line: string): EngineEvent | null {
   if (!line.startsWith("{")) return null;
   try {
     const value: unknown = JSON.parse(line);
-    if (typeof value === "object" && value !== null && typeof (value as EngineEvent).event === "string") return value as EngineEvent;
+    // An event this version does not know (from a newer engine) is passed on: readers skip what they do not know.
+    if (typeof value === "object" && value !== null && typeof (value as { event?: unknown }).event === "string") return value as EngineEvent;
   } catch {
     // not JSON: a plain line
   }

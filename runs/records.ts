@@ -1,110 +1,24 @@
-// The run directory's records as TypeScript types: the contract of docs/run-directory.md, written by the
-// engine (Python) and read by the extension. The same fixture run is read by tests on both sides.
+// The run directory's records (docs/run-directory.md). Their one definition is the contract's JSON Schema
+// (contract/run-directory.schema.json); the types come from it (contract/types.ts, `npm run contract`).
+// The engine (Python) writes them and the extension reads them; both sides are tested on the same fixtures.
+// The checks below are the readers' own: lenient (a field a reader does not need may be missing), and
+// saying in words which field is wrong.
 
-export type RunStatus = "running" | "paused" | "finished" | "stopped" | string;
-
-export interface RunInfo {
-  id: string;
-  status: RunStatus;
-  step: number;
-  reward_versions: string[];
-  config: { data?: { template?: string }; reward?: { preset?: string | null; schedule?: string | null }; grpo?: { max_steps?: number }; [table: string]: unknown };
-  base?: string | null;
-  reward_version_steps?: Record<string, number>;
-  checkpoints?: { step: number; path: string }[];
-  started_at?: number;
-  finished_at?: number;
-  summary?: Record<string, unknown> | null;
-}
-
-export interface Stat {
-  mean: number;
-  min: number;
-  max: number;
-}
-
-export interface StepMetrics {
-  step: number;
-  elapsed_s: number;
-  learning_rate: number;
-  /** The training time the step's rewards were scored at (runs from before it was recorded lack it). */
-  time?: { step: number; progress: number; epoch: number };
-  reward: Stat;
-  components: Record<string, Stat & { raw_mean?: number; weight?: number }>;
-  format_pass_rate: number;
-  parse_failure_rate: number;
-  parse_failures: Record<string, number>;
-  exact_match_rate: number;
-  reward_failures: number;
-  zero_variance_groups: number;
-  advantage: Stat;
-  kl: number | null;
-  entropy: number | null;
-  clip_fraction: number | null;
-  grad_norm: number | null;
-  update_skipped: boolean;
-  completion_length: { mean: number; max: number };
-  truncation_rate: number;
-  tokens_per_s: { rollout: number; train: number };
-  time_s: { rollout: number; reward: number; update: number; write?: number };
-}
-
-export interface ToolCall {
-  name: string;
-  arguments: Record<string, unknown>;
-}
-
-export interface ComponentScore {
-  raw: number;
-  weight: number;
-  value: number;
-  why: string;
-  /** Where the schedule decided the value (a rule() call): line and column, and the file when not the schedule itself. */
-  at?: { line: number; column: number; file?: string };
-}
-
-export interface TrajectoryRecord {
-  run: string;
-  step: number;
-  prompt_id: string;
-  group: number;
-  sample: number;
-  policy_version: number;
-  reward_version: string;
-  prompt: { messages: { role: string; content: string }[]; tools: unknown[] };
-  completion: string;
-  calls: ToolCall[] | null;
-  parse_failure: { reason: string; message: string; position?: number } | null;
-  ground_truth: ToolCall[];
-  reward: number | null;
-  components: Record<string, ComponentScore>;
-  failure: { kind: string; message: string; component?: string } | null;
-  advantage: number;
-  trained: boolean;
-  prompt_tokens: number;
-  completion_tokens: number;
-  finish_reason: "stop" | "length" | string;
-  /** What the reward schedule printed while scoring this sample (absent when it printed nothing). */
-  reward_logs?: { stream: "stdout" | "stderr"; text: string }[];
-}
-
-export interface EvalResult {
-  split: string;
-  step: number;
-  samples: number;
-  strict_accuracy: number;
-  mean_reward: number;
-  elapsed_s?: number;
-}
-
-/** A reward version as stored in rewards/<version>.json. */
-export interface RewardVersion {
-  version: string;
-  schedule?: unknown;
-  first_step?: number | null;
-  source_file?: string | null;
-  source?: string | null;
-}
+export type {
+  Checkpoint,
+  ComponentScore,
+  ComponentStat,
+  EvalResult,
+  IndexRow,
+  RewardVersion,
+  RunConfig,
+  RunInfo,
+  RunStatus,
+  Stat,
+  StepMetrics,
+  ToolCall,
+  TrajectoryRecord,
+} from "../contract/types";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const shown = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "string" ? `"${v.length > 40 ? v.slice(0, 40) + "…" : v}"` : typeof v === "object" ? "an object" : String(v));
@@ -115,6 +29,7 @@ export function runInfoProblem(value: unknown): string | null {
   const wrong = (field: string, want: string, v: unknown) => `"${field}" must be ${want}, found ${shown(v)}`;
   if (typeof value.status !== "string") return value.status === undefined ? `it has no "status": not a Rollout Studio run` : wrong("status", "a string", value.status);
   const optional: [string, string, (v: unknown) => boolean][] = [
+    ["schema_version", "a whole number of 1 or more", (v) => Number.isInteger(v) && (v as number) >= 1],
     ["id", "a string", (v) => typeof v === "string"],
     ["step", "a whole number", (v) => Number.isInteger(v)],
     ["reward_versions", "a list of version strings", (v) => Array.isArray(v) && v.every((x) => typeof x === "string")],

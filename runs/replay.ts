@@ -10,7 +10,7 @@ import path from "node:path";
 import type { TrainingTime } from "../reward/api";
 import type { CompactScores } from "../reward/host/messages";
 import { ScheduleRunner, type ScheduleSource } from "../reward/host/runner";
-import type { RunInfo } from "./records";
+import type { IndexRow, RunInfo } from "./records";
 import { readJsonl, readRollouts, RunDirError, stepFiles } from "./runDir";
 import { sourceFor, stepTimes, type VersionSpec } from "./stored";
 
@@ -149,16 +149,8 @@ interface StepRows {
   missing: number;
 }
 
-interface IndexEntry {
-  offset?: number;
-  length?: number;
-  group: number;
-  sample: number;
-  reward: number | null;
-  components: Record<string, number>;
-  failure: string | null;
-  reward_version: string;
-}
+/** What replay reads of an index row (contract/run-directory.schema.json), or of a record when a step has no index. */
+type IndexEntry = Pick<IndexRow, "group" | "sample" | "reward" | "components" | "failure" | "reward_version"> & Partial<Pick<IndexRow, "offset" | "length">>;
 
 /** The stored scores of a step, from its compact index (docs/run-directory.md), else from its records. */
 function readStep(runDir: string, step: number, file: string, time: TrainingTime): StepRows {

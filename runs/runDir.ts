@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
+import { SCHEMA_VERSION } from "../contract/types";
 import { metricsProblem, recordProblem, rewardVersionProblem, runInfoProblem, type EvalResult, type RewardVersion, type RunInfo, type StepMetrics, type TrajectoryRecord } from "./records.js";
 
 export class RunDirError extends Error {}
@@ -119,6 +120,10 @@ export function readRunInfo(runDir: string): RunInfo {
   const problem = runInfoProblem(info);
   if (problem) throw new RunDirError(`${file}: ${problem}. run.json is written by the engine (docs/run-directory.md); restore it or open another run`);
   const run = info as RunInfo;
+  // A run without schema_version is from before it was recorded: version 1.
+  if ((run.schema_version ?? 1) > SCHEMA_VERSION) {
+    throw new RunDirError(`${runDir} was written by a newer Rollout Studio (run directory schema version ${run.schema_version}; this one reads up to ${SCHEMA_VERSION}): update Rollout Studio to open it`);
+  }
   run.reward_versions ??= [];
   run.step ??= 0;
   run.id ??= path.basename(runDir);

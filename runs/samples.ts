@@ -7,7 +7,7 @@ import fs from "node:fs";
 
 import { exactCallsMatch } from "../reward/match";
 import type { ToolCall as RewardToolCall } from "../reward/parse";
-import { recordProblem, type TrajectoryRecord } from "./records";
+import { recordProblem, type IndexRow, type TrajectoryRecord } from "./records";
 import type { BadLine } from "./runDir";
 
 /** One sample as the explorer's table shows it: small, so a million fit in memory. */
@@ -138,25 +138,8 @@ export function sortRows(rows: Int32Array, keys: ArrayLike<number>, descending: 
   return out;
 }
 
-/** The fields of a sample as the index (or a record) gives them. */
-interface Entry {
-  step: number;
-  group: number;
-  sample: number;
-  prompt_id: string;
-  request: string;
-  reward: number | null;
-  advantage: number;
-  components: Record<string, number>;
-  parse_failure: string | null;
-  reward_version: string;
-  exact: boolean;
-  failure: string | null;
-  completion_tokens: number;
-  file: string;
-  offset: number;
-  length: number;
-}
+/** The fields of a sample as the index (or a record) gives them: an index row (contract/run-directory.schema.json) and its rollout file. */
+type Entry = Omit<IndexRow, "exact" | "parse_failure"> & { exact: boolean; parse_failure: string | null; file: string };
 
 function userRequest(record: TrajectoryRecord): string {
   return [...(record.prompt?.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "";
@@ -252,7 +235,7 @@ export class SampleStore {
   addIndexFile(indexFile: string, rolloutFile: string): void {
     const first = this.size;
     this.lines(indexFile, (value) => {
-      const e = value as Entry;
+      const e = value as IndexRow; // the index is the engine's: fields a reader needs are checked, the rest defaulted
       if (typeof e?.step !== "number" || typeof e.offset !== "number" || typeof e.length !== "number") return "not an index entry (step, offset and length are needed)";
       this.add({ ...e, components: e.components ?? {}, request: e.request ?? "", file: rolloutFile, exact: e.exact === true });
       return null;

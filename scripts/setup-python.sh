@@ -2,9 +2,11 @@
 # Finds the Python the training engine runs with: one that has PyTorch 2 and pytest. It looks first at
 # what is already there (ROLLOUT_STUDIO_PYTHON, an active venv or conda env, the project's .venv,
 # python3 on PATH, the system's /usr/bin/python3). When none has them it makes the project's .venv with
-# pip (torch, numpy, pytest); only when pip cannot do that does it fall back to a PyTorch 1 already
-# there, or to Debian's packages (as root), or say exactly what to install.
-# The choice is written to .rollout-studio/python.
+# pip (torch, numpy, pytest, and jsonschema for the contract tests); only when pip cannot do that does it
+# fall back to a PyTorch 1 already there, or to Debian's packages (as root), or say exactly what to install.
+# The choice is written to .rollout-studio/python. jsonschema is for the tests only (the engine runs
+# without it): when the chosen Python is the project's .venv and lacks it, it is installed there, best
+# effort; the contract tests skip, saying why, where it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,9 +33,9 @@ if [ -z "$python" ]; then
   # The project's own venv. PIP_RETRIES/PIP_TIMEOUT: where pip is set up with a local package store and
   # no reachable index, pip's default retries would wait minutes on the index before using the store.
   base="$(command -v python3 || echo /usr/bin/python3)"
-  echo "setup: no Python here has PyTorch 2 and pytest; making .venv with pip (torch, numpy, pytest)"
+  echo "setup: no Python here has PyTorch 2 and pytest; making .venv with pip (torch, numpy, pytest, jsonschema)"
   if "$base" -m venv .venv >/dev/null 2>&1 &&
-     PIP_RETRIES="${PIP_RETRIES:-0}" PIP_TIMEOUT="${PIP_TIMEOUT:-15}" .venv/bin/pip install --quiet --disable-pip-version-check torch numpy pytest; then
+     PIP_RETRIES="${PIP_RETRIES:-0}" PIP_TIMEOUT="${PIP_TIMEOUT:-15}" .venv/bin/pip install --quiet --disable-pip-version-check torch numpy pytest jsonschema; then
     has_torch2 .venv/bin/python && python="$PWD/.venv/bin/python"
   fi
   [ -n "$python" ] || echo "setup: pip could not install PyTorch 2 into .venv (see above); looking for an older PyTorch" >&2
@@ -65,6 +67,13 @@ if [ -z "$python" ]; then
     echo "       and run again with ROLLOUT_STUDIO_PYTHON=/path/to/that/python." >&2
     exit 1
   fi
+fi
+
+# The contract tests validate with jsonschema: add it to the project's own .venv when it lacks it (never
+# to a Python set-up did not make; never failing set-up for it).
+if [ "$python" = "$PWD/.venv/bin/python" ] && ! "$python" -c 'import jsonschema' >/dev/null 2>&1; then
+  PIP_RETRIES="${PIP_RETRIES:-0}" PIP_TIMEOUT="${PIP_TIMEOUT:-15}" "$python" -m pip install --quiet --disable-pip-version-check jsonschema >/dev/null 2>&1 ||
+    echo "setup: note: could not install jsonschema into .venv; the engine's contract tests will be skipped (pip install jsonschema)" >&2
 fi
 
 mkdir -p .rollout-studio

@@ -8,7 +8,9 @@ boundaries, so a step is never cut in half.
     {"command": "sample", "prompt": "…", "max_new_tokens": 48, "temperature": 1.0}   generate from the current policy
     {"command": "reward", "schedule": "/abs/file.ts"}   score with this schedule from the next step (push,
                                rollback; or "preset" and "options"); answered once the host has checked it
-Each command gets one JSON line back: {"ok": true, …} or {"ok": false, "error": "…"}.
+Each command gets one JSON line back: {"ok": true, …} or {"ok": false, "error": "…"}. Commands and answers
+are defined in contract/control.schema.json; check() below checks each command as that schema says (the
+tests run both on the same fixtures, test/fixtures/contract/control).
 
 Where the socket lives (docs/run-directory.md, "Run control"): an AF_UNIX path holds at most 107 bytes, so
 the socket is not in the run directory (whose path can be any length) but in a per-user runtime folder,
@@ -244,6 +246,11 @@ class Control:
             return f"reward: {schedule} is not an absolute path"
         if not schedule.endswith(SCHEDULE_SUFFIXES):
             return f"reward: {schedule} is not a schedule file (a {', '.join(SCHEDULE_SUFFIXES)} file)"
+        return self.check_schedule_file(schedule)
+
+    def check_schedule_file(self, schedule: str) -> str | None:
+        """Whether the schedule file exists and is inside one of the run's folders (beyond what the contract's
+        schema can say)."""
         if not os.path.isfile(schedule):
             return f"reward: {schedule} is not a file"
         real = Path(os.path.realpath(schedule))
@@ -289,9 +296,13 @@ class Control:
         return result or {"ok": False, "error": unanswered}
 
     @staticmethod
-    def _answer_jobs(jobs: queue.Queue, make: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    def _answer_jobs(jobs: queue.Queue, make: Callable[[dict[str, Any]], dict[str, Any]] | None, refusal: str = "") -> None:
+        """Answers pending jobs with make(message), or (make None) refuses them with `refusal`."""
         while not jobs.empty():
             message, answer = jobs.get()
+            if make is None:
+                answer({"ok": False, "error": refusal})
+                continue
             try:
                 answer({"ok": True, **make(message)})
             except Exception as err:  # a bad prompt or a bad push must not end the run
@@ -330,5 +341,5 @@ class Control:
         if self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
             self._previous_sigterm = None
-        self.serve_samples(lambda _: {"note": "the run ended"})
-        self.serve_rewards(lambda _: {"accepted": False, "error": "the run ended before the next step"})
+        self._answer_jobs(self._samples, None, "the run ended before the sample was made")
+        self.serve_rewards(lambda _: {"accepted": False, "version": None, "error": "the run ended before the next step"})

@@ -5,8 +5,9 @@ schedules depend on them. A host that crashes is restarted and the batch is sent
 failure raises RewardHostError, and the caller decides (the trainer pauses the run and loses nothing).
 Each restart is reported to `on_restart` with its reason (the trainer emits a warning event).
 
-The host's stdout is the protocol: every line must be a JSON object, a reply to the pending request or an
-event. Anything else (a bare number, a reply to another request) is a RewardHostError naming what was
+Every request, reply and event is defined in contract/reward-host.schema.json (the tests check what this
+client sends against it). The host's stdout is the protocol: every line must be a JSON object, a reply to
+the pending request or an event. Anything else (a bare number, a reply to another request) is a RewardHostError naming what was
 read, never a TypeError. What the schedule prints comes back in each score's `logs`, or, outside any
 sample, as `log` events, kept in `logs` (the newest LOGS_KEPT) rather than in `events`.
 """

@@ -10,6 +10,9 @@
 Files are appended and flushed per step; run.json is replaced atomically. A run directory holds one run: a
 new run refuses one that holds a run (check_new_run_dir), and a resume drops what was written after the
 checkpoint it resumes from, partial last lines included.
+
+Every record is defined in contract/run-directory.schema.json (the engine's tests validate what it writes
+against it); run.json records the contract version it was written with (schema_version).
 """
 from __future__ import annotations
 
@@ -20,6 +23,10 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The run directory's schema version (contract/VERSION): written into run.json; a newer run is not resumed.
+SCHEMA_VERSION = int((PROJECT_ROOT / "contract" / "VERSION").read_text(encoding="utf-8").strip())
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -37,6 +44,20 @@ class RunInUseError(RuntimeError):
 
 class RunExistsError(RuntimeError):
     """A new run was asked for in a run directory that already holds one."""
+
+
+class NewerRunError(RuntimeError):
+    """The run directory was written by a newer Rollout Studio (a higher schema_version)."""
+
+
+def read_run_info(run_dir: Path) -> dict[str, Any]:
+    """run.json of a run to continue. A run without schema_version is from before it was recorded: version 1."""
+    info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    version = info.get("schema_version", 1)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise NewerRunError(f"{run_dir} was written by a newer Rollout Studio (run directory schema version {version}; this one "
+                            f"reads up to {SCHEMA_VERSION}): update Rollout Studio to resume it")
+    return info
 
 
 def check_new_run_dir(run_dir: Path) -> None:
@@ -113,15 +134,16 @@ class RunWriter:
         are partial last lines (`warn` names each file)."""
         self.dir = run_dir
         self.ended = False  # finish() was called: run.json has the run's last status
+        previous = read_run_info(run_dir) if resume_after is not None else None  # before anything is changed
         self._lock = lock_run_dir(run_dir)
         for sub in ("rollouts", "index", "rewards", "checkpoints"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
-        if resume_after is None:
-            self.info: dict[str, Any] = {"id": run_id, "status": "running", "started_at": time.time(), "config": asdict(config),
-                                         "base": base, "reward_versions": [], "step": 0, "checkpoints": []}
+        if previous is None:
+            self.info: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": run_id, "status": "running", "started_at": time.time(),
+                                         "config": asdict(config), "base": base, "reward_versions": [], "step": 0, "checkpoints": []}
         else:
-            self.info = json.loads((run_dir / "run.json").read_text())
-            self.info.update(status="running", step=resume_after)
+            self.info = previous
+            self.info.update(status="running", step=resume_after, schema_version=SCHEMA_VERSION)
             self.info.setdefault("resumed_at", []).append({"step": resume_after, "time": time.time()})
             trim_jsonl(run_dir / "metrics.jsonl", lambda row: isinstance(row.get("step"), int) and row["step"] <= resume_after, warn)
             # Evaluations after the checkpoint are done again; so is the starting one when no checkpoint was made.

@@ -2,7 +2,8 @@
 load → for each step: sample G completions per prompt, score them, group advantages, update → evaluate.
 
     python -m rollout_engine.train --config run.toml
-Progress goes to stdout as JSON Lines events (started, step, eval, finished, warning, error).
+Progress goes to stdout as JSON Lines events (started, step, eval, finished, warning, error), each defined in
+contract/engine-events.schema.json; the run directory's records are defined in contract/run-directory.schema.json.
 """
 from __future__ import annotations
 
@@ -27,14 +28,25 @@ from .grpo import group_advantages, policy_loss, zero_variance_fraction
 from .model import left_pad
 from .pretrain import default_base, load_base
 from .reward_client import RewardHost, RewardHostError, RewardSource
-from .rundir import RunExistsError, RunInUseError, RunWriter, check_new_run_dir
+from .rundir import NewerRunError, RunExistsError, RunInUseError, RunWriter, check_new_run_dir, read_run_info
 from .templates import messages, reward_ground_truth
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def emit(event: str, **fields: Any) -> None:
+    """One event on stdout (contract/engine-events.schema.json says which fields each event has)."""
     print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def reward_answer(result: dict[str, Any]) -> dict[str, Any]:
+    """The control socket's answer to a reward command (RewardAnswer in contract/control.schema.json), from
+    the reward host's answer to load (LoadResult in contract/reward-host.schema.json)."""
+    answer = {"accepted": bool(result.get("accepted")), "version": result.get("version")}
+    error = result.get("error")
+    if error:
+        answer["error"] = error.get("message") if isinstance(error, dict) else str(error)
+    return answer
 
 
 def scoring_sample(sample: Sample, sample_id: str, completion: str, template: str) -> dict[str, Any]:
@@ -162,6 +174,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
     pushed schedule may come from)."""
     if not resume:
         check_new_run_dir(run_dir)
+    elif (run_dir / "run.json").exists():
+        read_run_info(run_dir)  # refuses a run from a newer version before anything is loaded
     g = config.grpo
     random.seed(config.run.seed)
     torch.manual_seed(config.run.seed)
@@ -239,12 +253,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
 
             def apply_reward(message: dict[str, Any]) -> dict[str, Any]:
                 """Push or rollback: the host checks the version on recent samples and switches, or keeps the current one."""
-                result = host.load(schedule=message.get("schedule"), preset=message.get("preset"), options=message.get("options"))
-                error = result.get("error")
-                answer = {"accepted": bool(result.get("accepted")), "version": result.get("version")}
-                if error:
-                    answer["error"] = error.get("message") if isinstance(error, dict) else str(error)
-                return answer
+                return reward_answer(host.load(schedule=message.get("schedule"), preset=message.get("preset"), options=message.get("options")))
 
             if config.run.eval_every and first_step == 1:
                 evaluate_all(host, 0)  # the starting policy: the curve's first point
@@ -464,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = Path(args.run_dir or config.run.dir or fresh_run_dir(PROJECT_ROOT / ".rollout-studio" / "runs"))
         train(config, run_dir, run_dir.name, resume=args.resume, config_file=args.config)
         return 0
-    except (ConfigError, DatasetError, RunInUseError, RunExistsError) as err:
+    except (ConfigError, DatasetError, RunInUseError, RunExistsError, NewerRunError) as err:
         emit("error", message=str(err))
         return 2
     except RewardHostError as err:

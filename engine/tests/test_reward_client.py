@@ -103,3 +103,62 @@ def test_a_host_line_that_breaks_the_protocol_is_a_clear_error_naming_it(tmp_pat
         with pytest.raises(RewardHostError, match=error):
             host.score([{"id": "a", "completion": "x", "ground_truth": []}], step=0, progress=0.0, epoch=0.0, timeout=5)
         assert host.restarts == restarts  # a broken stream is dropped: the host is started again and the batch sent once more
+
+
+def test_a_float_argument_reaches_python_as_a_float():
+    """The host's replies keep Python's number types: a call's 40.0 is a float here, so the engine's exact
+    match (calls.py) agrees with the strict match of the TypeScript side (reward/match.ts)."""
+    from rollout_engine.calls import same_calls
+
+    calls = [{"name": "set_volume", "arguments": {"level": 40.0, "count": 3}}]
+    completion = f"<think>loud</think>\n<tool_call>\n{json.dumps(calls)}\n</tool_call>"
+    with RewardHost(RewardSource(preset="tool-n1")) as host:
+        score = host.score([{"id": "a", "completion": completion, "ground_truth": calls}], step=0, progress=0.0, epoch=0.0)[0]
+    arguments = score["calls"][0]["arguments"]
+    assert type(arguments["level"]) is float and type(arguments["count"]) is int, arguments
+    assert same_calls(score["calls"], calls)
+    assert not same_calls(score["calls"], [{"name": "set_volume", "arguments": {"level": 40, "count": 3}}])
+
+
+# A stand-in for the host that writes down every request line it reads (to FAKE_HOST_LOG) and answers it.
+RECORDING_HOST = r"""
+const fs = require("node:fs");
+const readline = require("node:readline");
+const write = (m) => process.stdout.write(JSON.stringify(m) + "\n");
+const source = { kind: "preset", name: "tool-n1", options: {} };
+write({ event: "ready", version: "fake", schedule: { name: "fake", description: "", components: [], options: {} }, workers: 1 });
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  fs.appendFileSync(process.env.FAKE_HOST_LOG, line + "\n");
+  const { id, method, params } = JSON.parse(line);
+  const results = {
+    score: () => ({ version: "fake", scores: params.samples.map((s) => ({ id: s.id, total: 1, components: {}, calls: null, parseFailure: null, failure: null, version: "fake" })) }),
+    weights: () => ({ rows: [] }),
+    reload: () => ({ accepted: true, version: "fake", unchanged: true }),
+    load: () => ({ accepted: true, version: "fake", source }),
+  };
+  write({ id, result: results[method]() });
+});
+"""
+
+
+def test_what_the_client_sends_follows_the_contract(tmp_path, monkeypatch):
+    from contract_check import assert_valid, validator
+
+    validator("reward-host", "HostRequest")  # skips without jsonschema
+    fake = tmp_path / "recording-host.cjs"
+    fake.write_text(RECORDING_HOST)
+    log = tmp_path / "requests.jsonl"
+    monkeypatch.setenv("FAKE_HOST_LOG", str(log))
+    tools = [{"name": "f", "description": "a tool", "parameters": {"type": "object", "properties": {}}}]
+    with RewardHost(RewardSource(preset="tool-n1"), cli=fake) as host:
+        host.score([{"id": "p#0", "completion": "x", "ground_truth": [{"name": "f", "arguments": {"a": 1.0}}], "tools": tools},
+                    {"id": "p#1", "completion": "y", "ground_truth": "[]"}], step=3, progress=0.25, epoch=0.5)
+        host.weights([0, 10])
+        host.reload()
+        host.load(schedule=str(tmp_path / "s.ts"))
+        host.load(preset="toolrl", options={"two_stage": True})
+        host.load(preset="tool-zero")
+    requests = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["method"] for r in requests] == ["score", "weights", "reload", "load", "load", "load"]
+    for request in requests:
+        assert_valid("reward-host", "HostRequest", request, request["method"])

@@ -507,3 +507,57 @@ def test_a_printing_schedule_trains_and_its_output_lands_in_the_records_and_even
     logs = [e for e in _events(capsys) if e["event"] == "reward_log"]
     assert any(e["during"] == "load" and "loading the printing schedule" in e["text"] for e in logs), logs
     assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "finished"
+
+
+def test_what_a_run_writes_emits_and_answers_follows_the_contract(tmp_path, base, capsys):
+    """Every record of the run directory, every event and every control answer of a real run, validated
+    against contract/ (the same schemas the TypeScript readers' types come from)."""
+    import threading
+    import time
+
+    from contract_check import assert_run_dir_valid, assert_valid, validator
+
+    validator("run-directory", "RunInfo")  # skips without jsonschema
+    schedule = tmp_path / "contract.ts"
+    schedule.write_text('import { defineSchedule, rule } from "rollout-studio";\n'
+                        'console.log("loading");\n'
+                        'export default defineSchedule({ name: "contract", components: {\n'
+                        '  length: { range: [0, 1], score: ({ sample }) => { console.log(sample.completion.length); return rule(sample.completion.length % 2, "odd length"); } },\n'
+                        '  half: { weight: 0.5, score: () => 0.5 },\n} });\n')
+    config = write_run(tmp_path, base, "[run]\neval_every = 1\ncheckpoint_every = 2")
+    config.grpo.max_steps = 5
+    config.reward.preset, config.reward.schedule = None, str(schedule)
+    run = tmp_path / "run"
+    answers, control_files = [], []
+
+    def drive():  # a client of the control socket while the run goes on
+        for _ in range(3000):
+            if (run / "control.json").exists():
+                break
+            time.sleep(0.01)
+        control_files.append(json.loads((run / "control.json").read_text()))
+        send = _control(run)
+        answers.append(send({"command": "sample", "prompt": "<|user|>Weather in Oslo?\n<|assistant|>", "max_new_tokens": 4}))
+        answers.append(send({"command": "reward", "preset": "tool-zero", "options": {}}))  # scores from the next step
+        answers.append(send({"command": "fly"}))
+        answers.append(send({"command": "checkpoint"}))
+
+    thread = threading.Thread(target=drive, daemon=True)
+    thread.start()
+    summary = train(config, run, "run")
+    thread.join(timeout=60)
+    assert summary["steps"] == 5
+    assert [a["ok"] for a in answers] == [True, True, False, True] and answers[1]["accepted"], answers
+    for answer in answers:
+        assert_valid("control", "ControlAnswer", answer)
+    assert_valid("control", "ControlFile", control_files[0])
+    assert assert_run_dir_valid(run) > 5 * 6
+    info = json.loads((run / "run.json").read_text())
+    assert len(info["reward_versions"]) == 2 and info["summary"]["eval"]
+    records = [json.loads(line) for line in (run / "rollouts" / "step-000001.jsonl").read_text().splitlines()]
+    assert records[0]["reward_logs"] and records[0]["components"]["length"]["at"]["line"] == 4
+    events = _events(capsys)
+    for event in events:
+        assert_valid("engine-events", "EngineEvent", event, event["event"])
+    kinds = {e["event"] for e in events}
+    assert {"started", "eval", "step", "checkpoint", "reward_log", "reward_reloaded", "finished"} <= kinds, kinds

@@ -111,9 +111,9 @@ export async function pushSpec(runDir: string, spec: string): Promise<void> {
   const source = sourceFor(runDir, readRunInfo(runDir), parseVersionSpec(spec));
   if (!source) throw new Error("The stored scores are not a reward version to push: pick a schedule or a recorded version.");
   const answer = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sending the reward to ${path.basename(runDir)} (applied between steps)…` }, () => sendControl(runDir, rewardCommand(source), 15 * 60_000));
-  if (!answer.ok) throw new Error(`The engine refused: ${answer.error ?? "no reason given"}`);
-  if (answer.accepted === false) throw new Error(`The reward was not switched: it failed the host's check, version ${String(answer.version)} goes on.\n${String(answer.error ?? "")}`);
-  void vscode.window.showInformationMessage(`Rollout Studio: ${path.basename(runDir)} now scores with version ${String(answer.version)}.`);
+  if (!answer.ok) throw new Error(`The engine refused: ${answer.error}`);
+  if (!answer.accepted) throw new Error(`The reward was not switched: it failed the host's check, version ${answer.version ?? "(none)"} goes on.\n${answer.error ?? ""}`);
+  void vscode.window.showInformationMessage(`Rollout Studio: ${path.basename(runDir)} now scores with version ${answer.version}.`);
 }
 
 /** Push: a schedule (the active editor's or a workspace file) to a live run. Rollback: a version the run recorded. */

@@ -9,8 +9,9 @@ import fs from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 
+import type { StepEvent } from "../../contract/types";
 import { launchDetached, parseEvent, type EngineEvent } from "../../runs/engine";
-import { sendControl, type ControlCommand } from "../../runs/control";
+import { sendControl, type RunCommand } from "../../runs/control";
 import { findPython } from "../../runs/python";
 import { liveEnginePid, processAlive, readRunInfo } from "../../runs/runDir";
 
@@ -24,7 +25,7 @@ interface LiveRun {
   runDir: string;
   pid: number;
   logOffset: number;
-  lastStep?: EngineEvent;
+  lastStep?: StepEvent;
   ended: boolean;
   startedAt: number;
   /** The engine reported an error: its exit needs no second message. */
@@ -106,10 +107,10 @@ export class RunManager implements vscode.Disposable {
     return true;
   }
 
-  async control(runDir: string, command: ControlCommand["command"]): Promise<void> {
+  async control(runDir: string, command: RunCommand["command"]): Promise<void> {
     if (!vscode.workspace.isTrusted) throw new Error("This workspace is not trusted: run control is off.");
-    const answer = await sendControl(runDir, { command } as ControlCommand);
-    if (!answer.ok) throw new Error(`the engine refused "${command}": ${answer.error ?? "no reason given"}`);
+    const answer = await sendControl(runDir, { command });
+    if (!answer.ok) throw new Error(`the engine refused "${command}": ${answer.error}`);
     this.output.appendLine(`[control] ${command} → ${path.basename(runDir)}`);
   }
 
@@ -175,26 +176,34 @@ export class RunManager implements vscode.Disposable {
     const name = path.basename(run.runDir);
     const { event: kind, ...fields } = event;
     this.output.appendLine(`[${name}] ${kind} ${JSON.stringify(fields)}`);
-    if (kind === "step") run.lastStep = event;
-    if (kind === "reward_reloaded") this.rewardEvents.fire({ runDir: run.runDir, kind: "reloaded", version: String(event.version), step: Number(event.step) });
-    if (kind === "reward_reload_rejected") {
-      this.rewardEvents.fire({ runDir: run.runDir, kind: "rejected", message: String(event.message), step: Number(event.step) });
-      void vscode.window.showWarningMessage(`Rollout Studio run ${name}: the new reward version was rejected; the previous one goes on scoring. ${String(event.message)}`);
-    }
-    if (kind === "error") {
-      run.reportedError = true;
-      void vscode.window.showErrorMessage(`Rollout Studio run ${name}: ${String(event.message)}`, "Show Log").then((choice) => {
-        if (choice) this.output.show();
-      });
-    } else if (kind === "warning") {
-      void vscode.window.showWarningMessage(`Rollout Studio run ${name}: ${String(event.message)}`);
-    } else if (kind === "finished") {
-      void vscode.window.showInformationMessage(`Rollout Studio run ${name} finished after ${String(event.steps)} steps.`);
+    switch (event.event) {
+      case "step":
+        run.lastStep = event;
+        break;
+      case "reward_reloaded":
+        this.rewardEvents.fire({ runDir: run.runDir, kind: "reloaded", version: event.version, step: event.step });
+        break;
+      case "reward_reload_rejected":
+        this.rewardEvents.fire({ runDir: run.runDir, kind: "rejected", message: event.message, step: event.step });
+        void vscode.window.showWarningMessage(`Rollout Studio run ${name}: the new reward version was rejected; the previous one goes on scoring. ${event.message}`);
+        break;
+      case "error":
+        run.reportedError = true;
+        void vscode.window.showErrorMessage(`Rollout Studio run ${name}: ${event.message}`, "Show Log").then((choice) => {
+          if (choice) this.output.show();
+        });
+        break;
+      case "warning":
+        void vscode.window.showWarningMessage(`Rollout Studio run ${name}: ${event.message}`);
+        break;
+      case "finished":
+        void vscode.window.showInformationMessage(`Rollout Studio run ${name} finished after ${event.steps} steps.`);
+        break;
     }
   }
 
   private onExit(run: LiveRun): void {
-    let status = "unknown";
+    let status: string;
     try {
       status = readRunInfo(run.runDir).status;
     } catch {
@@ -222,7 +231,7 @@ export class RunManager implements vscode.Disposable {
     }
     const step = run.lastStep;
     this.statusBar.text = step
-      ? `$(pulse) RL step ${String(step.step)} · reward ${Number(step.reward).toFixed(3)} · exact ${(Number(step.exact) * 100).toFixed(0)}%`
+      ? `$(pulse) RL step ${step.step} · reward ${step.reward.toFixed(3)} · exact ${(step.exact * 100).toFixed(0)}%`
       : `$(loading~spin) RL run starting…`;
     this.statusBar.tooltip = `Rollout Studio: ${run.runDir}`;
     this.statusBar.show();

@@ -25,6 +25,7 @@ import { stringifyLine } from "../wire";
 import { CompileError } from "./compile";
 import { checkContract, describeProblems } from "./contract";
 import type { ControlRequest } from "./messages";
+import type { ErrorReply, HostMessage, HostReply, LoadProblem, LoadResult, ReloadResult, RequestId, ShutdownReply, VersionReply, WeightsReply } from "../../contract/types";
 import { LoadError, ScheduleRunner, type RunnerLimits, type RunnerOutput, type ScheduleSource } from "./runner";
 
 export interface HostOptions {
@@ -40,7 +41,7 @@ export interface HostOptions {
 
 export const METHODS = ["score", "version", "reload", "load", "weights", "shutdown"] as const;
 
-function describeLoadError(err: unknown): { message: string; errors?: unknown[] } {
+function describeLoadError(err: unknown): LoadProblem {
   if (err instanceof CompileError) return { message: `the schedule does not compile:\n${err.message}`, errors: err.errors };
   if (err instanceof LoadError) return { message: err.message };
   return { message: (err as Error)?.message ?? String(err) };
@@ -50,7 +51,8 @@ function describeLoadError(err: unknown): { message: string; errors?: unknown[] 
 export async function runHost(options: HostOptions): Promise<number> {
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
-  const send = (message: unknown) => output.write(stringifyLine(message) + "\n");
+  // Every line on stdout is a message of the protocol (contract/reward-host.schema.json).
+  const send = (message: HostMessage) => output.write(stringifyLine(message) + "\n");
   // What a schedule prints outside a sample, or throws later: a `log` event, never a bare line.
   const onOutput = (o: RunnerOutput) =>
     send({ event: "log", version: o.version, stream: o.error ? "stderr" : o.stream, during: o.during, ...(o.sample !== undefined ? { sample: o.sample } : {}), ...(o.error ? { error: true } : {}), text: o.text });
@@ -61,7 +63,7 @@ export async function runHost(options: HostOptions): Promise<number> {
   // All workers of the pool run the same version; `runner` is the first, which answers everything but scores.
   let pool: ScheduleRunner[] = [];
   let runner: ScheduleRunner | null = null;
-  let loadError: { message: string; errors?: unknown[] } | null = null;
+  let loadError: LoadProblem | null = null;
   try {
     pool = await ScheduleRunner.startMany(source, options.limits ?? {}, workers, { onOutput });
     runner = pool[0] as ScheduleRunner;
@@ -80,7 +82,7 @@ export async function runHost(options: HostOptions): Promise<number> {
     return next;
   };
 
-  async function reload(reason: string, from: ScheduleSource = source): Promise<{ accepted: boolean; version: string | null; error?: unknown; unchanged?: boolean }> {
+  async function reload(reason: string, from: ScheduleSource = source): Promise<ReloadResult> {
     let candidates: ScheduleRunner[];
     try {
       candidates = await ScheduleRunner.startMany(from, options.limits ?? {}, workers, { onOutput });
@@ -138,9 +140,10 @@ export async function runHost(options: HostOptions): Promise<number> {
 
   /** Handles a request that is not a score request. Returns false for shutdown. */
   async function control(request: ControlRequest, lineNumber: number): Promise<boolean> {
-    const { id, method, params } = request;
-    const reply = (result: unknown) => send({ id, result });
-    const fail = (code: string, message: string) => send({ id, error: { code, message: `request line ${lineNumber}: ${message}` } });
+    const { method, params } = request;
+    const id = request.id as RequestId; // echoed as the client sent it
+    const reply = (result: VersionReply["result"] | ReloadResult | LoadResult | WeightsReply["result"] | ShutdownReply["result"]) => send({ id, result } as HostReply);
+    const fail = (code: ErrorReply["error"]["code"], message: string) => send({ id, error: { code, message: `request line ${lineNumber}: ${message}` } });
     switch (method) {
       case "version":
         if (runner) reply({ version: runner.version, schedule: runner.info, source });
@@ -192,7 +195,7 @@ export async function runHost(options: HostOptions): Promise<number> {
     try {
       const parsed = parsePyJson(line) as { id?: PyValue; method?: PyValue; params?: PyValue };
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("a request must be a JSON object");
-      return { id: parsed.id ?? null, method: String(parsed.method), params: (parsed.params ?? {}) as { [key: string]: unknown } };
+      return { id: (parsed.id ?? null) as RequestId | null, method: String(parsed.method), params: (parsed.params ?? {}) as { [key: string]: unknown } };
     } catch (err) {
       send({ id: null, error: { code: "bad_request", message: `request line ${lineNumber}: ${(err as Error).message}` } });
       return null;

@@ -1,17 +1,13 @@
-// Messages between the reward host's thread and the worker that runs the schedule.
+// Messages between the reward host's thread and the worker that runs the schedule: inside one process,
+// so not part of the contract. What crosses to other processes (the host's requests, replies and events,
+// and what they are made of) is defined in contract/reward-host.schema.json.
 
+import type { RequestId } from "../../contract/types";
 import type { TrainingTime } from "../api";
-import type { SourceLocation } from "../attribution";
 import type { RewardFailure, RewardScore } from "../score";
 
-export interface ComponentInfo {
-  name: string;
-  description: string;
-  timedWeight: boolean;
-  timedRange: boolean;
-  /** Where its score function is in the schedule's source (schedule files only). */
-  at?: SourceLocation;
-}
+export type { ComponentInfo } from "../../contract/types";
+import type { ComponentInfo } from "../../contract/types";
 
 export interface RangeViolation {
   /** Index of the sample in the batch, -1 when the range itself failed. */
@@ -52,9 +48,10 @@ export interface ReplyParts {
   tail: string;
 }
 
-/** A protocol request that is not a score request: the host's thread handles it. */
+/** A protocol request that is not a score request: the host's thread handles it (the method may be unknown). */
 export interface ControlRequest {
-  id: unknown;
+  /** As the client sent it: a RequestId, or null when the line did not say. */
+  id: RequestId | null;
   method: string;
   params: { [key: string]: unknown };
 }

@@ -18,11 +18,13 @@ import type { TrainingTime } from "../api";
 import type { RewardFailure, RewardScore } from "../score";
 import { presetVersion } from "../version";
 import { compileSchedule, type CompiledSchedule } from "./compile";
-import type { CompactScores, ComponentInfo, ControlRequest, FromWorker, RangeViolation, ReplyParts, ScheduleOutput, Settled, Shard, ToWorker } from "./messages";
+import type { ScheduleInfo, ScheduleSource } from "../../contract/types";
+import type { CompactScores, ControlRequest, FromWorker, RangeViolation, ReplyParts, ScheduleOutput, Settled, Shard, ToWorker } from "./messages";
 
 export type { ScheduleOutput } from "./messages";
 
-export type ScheduleSource = { kind: "preset"; name: string; options?: { [key: string]: unknown } } | { kind: "file"; path: string };
+/** What a runner scores with: a preset with options, or a schedule file (contract/reward-host.schema.json). */
+export type { ScheduleInfo, ScheduleSource } from "../../contract/types";
 
 export interface RunnerLimits {
   /** Wall time one batch may take before the sample in progress is declared hung. */
@@ -56,12 +58,6 @@ export function writeOutputToStderr(output: RunnerOutput): void {
   process.stderr.write(output.text.replace(/\n$/, "").split("\n").map((line) => prefix + line).join("\n") + "\n");
 }
 
-export interface ScheduleInfo {
-  name: string;
-  description: string;
-  components: ComponentInfo[];
-  options: { [key: string]: unknown };
-}
 
 export class LoadError extends Error {
   constructor(message: string, readonly details: string = "") {

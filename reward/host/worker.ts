@@ -29,7 +29,8 @@ import { readTime, storedSample, toRewardSample, type StoredSampleFields } from 
 import { readFileSync } from "node:fs";
 import { parsePyJson, type PyValue } from "../pyjson";
 import { stringifyLine } from "../wire";
-import type { ToWorker, FromWorker, ComponentInfo, CompactScores, RangeViolation, ScheduleOutput, Settled } from "./messages";
+import type { ToWorker, FromWorker, ComponentInfo, CompactScores, RangeViolation, ReplyParts, ScheduleOutput, Settled } from "./messages";
+import type { ErrorReply, RequestId, Score, ScoreReply } from "../../contract/types";
 
 const data = workerData as { progress: SharedArrayBuffer; memoryMb?: number };
 const progress = new Int32Array(data.progress);
@@ -367,13 +368,20 @@ function remember(samples: unknown[], scores: RewardScore[], time: TrainingTime)
   }
 }
 
-function replyText(id: unknown, body: string): string {
-  return `{"id":${stringifyLine(id ?? null)},${body}}`;
+/**
+ * A score reply (contract/reward-host.schema.json, ScoreReply) as text, and in three parts so that the host
+ * can join the scores of several workers in order: the reply with no scores, cut where they go.
+ */
+function scoreReply(id: PyValue, version: string, scores: Score[]): { text: string; parts: ReplyParts } {
+  const empty = stringifyLine({ id: id as RequestId, result: { version, scores: [] } } satisfies ScoreReply);
+  const at = empty.lastIndexOf('"scores":[]') + '"scores":['.length;
+  const parts = { head: empty.slice(0, at), body: scores.length ? stringifyLine(scores).slice(1, -1) : "", tail: empty.slice(at) };
+  return { text: parts.head + parts.body + parts.tail, parts };
 }
 
 function request(message: Extract<ToWorker, { type: "request" }>): void {
   const where = `request line ${message.lineNumber}`;
-  const error = (id: unknown, code: string, text: string) => post({ type: "reply", batch: message.batch, text: replyText(id, `"error":${stringifyLine({ code, message: `${where}: ${text}` })}`) });
+  const error = (id: PyValue, code: ErrorReply["error"]["code"], text: string) => post({ type: "reply", batch: message.batch, text: stringifyLine({ id: id as RequestId | null, error: { code, message: `${where}: ${text}` } } satisfies ErrorReply) });
   let parsed: PyValue;
   try {
     parsed = parsePyJson(message.line);
@@ -384,7 +392,7 @@ function request(message: Extract<ToWorker, { type: "request" }>): void {
   const { id = null, method, params = {} } = parsed as { id?: PyValue; method?: PyValue; params?: PyValue };
   if (params === null || typeof params !== "object" || Array.isArray(params)) return error(id, "bad_request", "params must be an object");
   if (method !== "score") {
-    return post({ type: "control", batch: message.batch, request: { id, method: typeof method === "string" ? method : String(method), params: params as { [key: string]: unknown } } });
+    return post({ type: "control", batch: message.batch, request: { id: id as RequestId | null, method: typeof method === "string" ? method : String(method), params: params as { [key: string]: unknown } } });
   }
   const p = params as { samples?: PyValue; step?: unknown; progress?: unknown; epoch?: unknown; total_steps?: unknown };
   if (!Array.isArray(p.samples)) return error(id, "bad_request", "params.samples must be a list of samples");
@@ -404,8 +412,7 @@ function request(message: Extract<ToWorker, { type: "request" }>): void {
     () => scoreSamples(message.batch, s, samples, time, message.version, message.settled, message.rest, from, to),
     (scores) => {
       remember(samples.slice(from, to), scores, time);
-      const parts = { head: `{"id":${stringifyLine(id ?? null)},"result":{"version":${JSON.stringify(message.version)},"scores":[`, body: scores.length ? stringifyLine(scores).slice(1, -1) : "", tail: "]}}" };
-      post({ type: "reply", batch: message.batch, text: parts.head + parts.body + parts.tail, parts });
+      post({ type: "reply", batch: message.batch, ...scoreReply(id, message.version, scores) });
     },
   );
 }

@@ -9,6 +9,7 @@ import { trainingTime } from "../../reward/api";
 import { CompileError } from "../../reward/host/compile";
 import { LoadError, ScheduleRunner, type RunnerOutput } from "../../reward/host/runner";
 import { CLI, ensureBuilt, SCHEDULES } from "./helpers";
+import { problems, REPLY_DEF } from "../contract/schemas";
 
 const ok = (id: string) => ({ id, completion: '<think>x</think><tool_call>[{"name": "f", "arguments": {"a": 1}}]</tool_call>', ground_truth: [{ name: "f", arguments: { a: 1 } }] });
 const bad = (id: string) => ({ ...ok(id), completion: "BAD" });
@@ -204,7 +205,11 @@ describe("schedule runner", () => {
   });
 });
 
-/** A reward host process and a reader of what it writes. */
+/**
+ * A reward host process and a reader of what it writes. Every line it writes is checked against the
+ * contract (contract/reward-host.schema.json), each reply as the answer to its method; close() fails on any
+ * that does not follow it.
+ */
 class HostProcess {
   readonly child: ChildProcessWithoutNullStreams;
   private buffer = "";
@@ -213,6 +218,11 @@ class HostProcess {
   stderr = "";
   /** Lines of stdout that are not protocol messages (JSON objects with an id or an event). */
   unreadable: string[] = [];
+  /** Every line it wrote that was a message. */
+  raw: string[] = [];
+  /** Messages that do not follow the contract, with what is wrong. */
+  outsideContract: string[] = [];
+  private methods = new Map<unknown, string>();
 
   constructor(args: string[]) {
     this.child = spawn(process.execPath, [CLI, "host", ...args]);
@@ -232,6 +242,11 @@ class HostProcess {
           this.unreadable.push(line); // neither a reply nor an event: it broke the protocol
           continue;
         }
+        this.raw.push(line);
+        const method = "id" in message ? this.methods.get(message.id) : undefined;
+        const def = "event" in message ? "HostEvent" : "error" in message ? "ErrorReply" : method ? (REPLY_DEF[method] ?? "HostReply") : "HostMessage";
+        const wrong = problems("reward-host", def, message);
+        if (wrong.length) this.outsideContract.push(`${def}: ${wrong.join("; ")}: ${line.slice(0, 300)}`);
         const w = this.waiters.findIndex((x) => x.test(message));
         if (w !== -1) this.waiters.splice(w, 1)[0]?.resolve(message);
         else this.lines.push(message);
@@ -250,13 +265,16 @@ class HostProcess {
   }
 
   request(id: number, method: string, params: object = {}): Promise<{ [k: string]: unknown }> {
+    this.methods.set(id, method);
     this.child.stdin.write(JSON.stringify({ id, method, params }) + "\n");
     return this.next((m) => m.id === id);
   }
 
   async close(): Promise<number | null> {
     this.child.stdin.end();
-    return new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
+    const code = await new Promise<number | null>((resolve) => this.child.on("exit", (c) => resolve(c)));
+    assert.deepEqual(this.outsideContract, [], "the host wrote messages that do not follow contract/reward-host.schema.json");
+    return code;
   }
 }
 
@@ -331,6 +349,30 @@ describe("reward host process", () => {
     const version = await host.request(4, "version");
     assert.equal((version.result as { version: string }).version, reloaded.version);
     assert.equal(await host.close(), 0);
+  });
+
+  it("answers every method as the contract says, and keeps a float argument a float", async () => {
+    const file = path.join(dir, "contract.ts");
+    copyFileSync(path.join(SCHEDULES, "good.ts"), file);
+    const host = new HostProcess(["--schedule", file, "--watch"]);
+    const ready = await host.next((m) => m.event === "ready");
+    const completion = '<think>x</think><tool_call>[{"name": "f", "arguments": {"a": 40.0, "b": 40}}]</tool_call>';
+    await host.request(1, "score", { step: 1, progress: 0.1, epoch: 0.2, samples: [{ id: "a", completion, ground_truth: '[{"name": "f", "arguments": {"a": 40.0, "b": 40}}]' }, bad("b")] });
+    assert.ok(host.raw.some((line) => line.includes('"arguments":{"a":40.0,"b":40}')), "the parsed call keeps 40.0");
+    await host.request(2, "version");
+    await host.request(3, "weights", { times: [{ step: 0 }, { progress: 0.5 }] });
+    assert.equal(((await host.request(4, "reload")).result as { unchanged?: boolean }).unchanged, true);
+    const preset = await host.request(5, "load", { preset: "tool-zero", options: {} });
+    assert.equal((preset.result as { accepted: boolean }).accepted, true);
+    await host.next((m) => m.event === "reloaded");
+    const refused = await host.request(6, "load", { schedule: path.join(SCHEDULES, "broken.ts") });
+    assert.equal((refused.result as { accepted: boolean }).accepted, false);
+    await host.next((m) => m.event === "reload_rejected");
+    const back = await host.request(7, "load", { schedule: file });
+    assert.equal((back.result as { version: string }).version, ready.version);
+    await host.request(8, "score", { samples: [{ completion: "x" }] });
+    await host.request(9, "shutdown");
+    assert.equal(await host.close(), 0); // and every message followed the contract
   });
 
   for (const workers of [1, 3]) {

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { engineCommand, launchDetached, parseEvent } from "../../runs/engine";
+import { engineCommand, launchDetached, parseEvent, type EngineEvent } from "../../runs/engine";
 import { duration, ProgressPrinter } from "../../runs/progress";
 
 describe("engine events", () => {
@@ -35,7 +35,7 @@ describe("engine events", () => {
     for (let i = 0; i < 50 && !fs.readFileSync(log, "utf8").includes("\n"); i++) await new Promise((r) => setTimeout(r, 50));
     const event = parseEvent(fs.readFileSync(log, "utf8").trim());
     assert.equal(event?.event, "started");
-    assert.match(String(event?.args), /-m rollout_engine.train --config .*run\.toml/);
+    assert.match(String((event as { args?: unknown } | null)?.args), /-m rollout_engine.train --config .*run\.toml/);
   });
 });
 
@@ -46,7 +46,7 @@ describe("progress lines", () => {
   it("shows each step's reward, strict accuracy, format rate, elapsed and remaining time", () => {
     const lines: string[] = [];
     const p = new ProgressPrinter((l) => lines.push(l));
-    p.handle({ event: "started", run_id: "r1", run_dir: "/runs/r1", max_steps: 40, params: 611840, train_samples: 3000, first_step: 1 });
+    p.handle({ event: "started", run_id: "r1", run_dir: "/runs/r1", max_steps: 40, time_limit_s: 0, params: 611840, train_samples: 3000, base: "/base", first_step: 1 });
     p.handle({ event: "step", step: 7, reward: 0.51234, exact: 0.125, format: 0.953, elapsed_s: 62, remaining_s: 130 });
     assert.match(lines[0]!, /Run r1 → \/runs\/r1/);
     assert.match(lines[0]!, /611,840 parameters, 3000 training prompts/);
@@ -67,9 +67,9 @@ describe("progress lines", () => {
     const p = new ProgressPrinter((l) => lines.push(l));
     p.handle({ event: "warning", message: "slow reward" });
     p.handle({ event: "error", message: "bad config" });
-    p.handle({ event: "samples_written", step: 1 });
-    p.handle({ event: "reward_log", step: 3, stream: "stdout", during: "load", text: "loading my reward\n" });
-    p.handle({ event: "reward_log", step: 4, stream: "stderr", during: "late", sample: "train-7#2", error: true, text: "Error: too late" });
+    p.handle({ event: "samples_written", step: 1 } as unknown as EngineEvent); // an event of a newer engine
+    p.handle({ event: "reward_log", step: 3, version: "v1", stream: "stdout", during: "load", text: "loading my reward\n" });
+    p.handle({ event: "reward_log", step: 4, version: "v1", stream: "stderr", during: "late", sample: "train-7#2", error: true, text: "Error: too late" });
     assert.deepEqual(lines, [
       "warning: slow reward",
       "error: bad config",
