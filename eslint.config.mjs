@@ -26,6 +26,40 @@ export default tseslint.config(
     },
   },
   {
+    // runs/ (the run contract's TypeScript side) builds on reward/ and contract/ only, without VS Code: the CLI,
+    // the extension and the webviews use it, never the other way (docs/architecture.md).
+    files: ["runs/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        paths: [{ name: "vscode", message: "runs/ has no VS Code dependency: the CLI and the tests use it too." }],
+        patterns: [{ group: ["**/cli", "**/cli/**", "**/extension", "**/extension/**", "**/webview", "**/webview/**"], message: "runs/ imports only reward/ and contract/." }],
+      }],
+    },
+  },
+  {
+    // cli/ is a top room beside extension/: it imports reward/ and runs/, never the extension or the webviews.
+    files: ["cli/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        paths: [{ name: "vscode", message: "The CLI runs without VS Code." }],
+        patterns: [{ group: ["**/extension", "**/extension/**", "**/webview", "**/webview/**"], message: "cli/ imports reward/ and runs/ only; the extension runs the CLI as a process." }],
+      }],
+    },
+  },
+  {
+    // webview/ runs inside a webview (a browser page): no VS Code API, no Node, nothing of the extension host's.
+    files: ["webview/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        paths: [{ name: "vscode", message: "A webview has no VS Code API: it talks to the host with webview/protocol.ts messages." }],
+        patterns: [
+          { group: ["node:*"], message: "A webview has no Node APIs." },
+          { group: ["**/extension", "**/extension/**", "**/cli", "**/cli/**"], message: "webview/ imports runs/ and reward/ (types and pure code) only." },
+        ],
+      }],
+    },
+  },
+  {
     // contract/ is below everything (reward/ included): it imports nothing.
     files: ["contract/**/*.ts"],
     rules: {

@@ -162,3 +162,69 @@ def test_what_the_client_sends_follows_the_contract(tmp_path, monkeypatch):
     assert [r["method"] for r in requests] == ["score", "weights", "reload", "load", "load", "load"]
     for request in requests:
         assert_valid("reward-host", "HostRequest", request, request["method"])
+
+
+# -- the typed messages: the client reads what the contract defines ------------------------------------------
+
+from rollout_engine import reward_client as rc  # noqa: E402
+
+HOST_FIXTURES = ROOT / "test" / "fixtures" / "contract" / "reward-host"
+HOST_SCHEMA = json.loads((ROOT / "contract" / "reward-host.schema.json").read_text(encoding="utf-8"))
+
+
+def read_as_the_client_does(value):
+    """A host message of the shared fixtures, read by the client's `_read_*` function for it."""
+    if "event" in value:
+        return rc._read_event(value)
+    if "error" in value and "id" in value:  # an ErrorReply: the request is refused with its words
+        return rc._problem_text(value["error"], value)
+    if "result" not in value:  # a Score of its own
+        return rc._read_score_result({"version": value.get("version"), "scores": [value]}, 1)
+    result = value["result"]
+    rc._read(value, "reply", {"result": "object"})
+    if "scores" in result:
+        return rc._read_score_result(result, len(result["scores"]) if isinstance(result["scores"], list) else 1)
+    if "rows" in result:
+        return rc._read_weights_result(result)
+    if "accepted" in result:
+        return rc._read_load_result(result) if "source" in result else rc._read_reload_result(result)
+    if "source" in result:  # the answer to `version`, which the engine does not ask for
+        return rc._read_source(result, "answer to version")
+    return result
+
+
+@pytest.mark.parametrize("path", sorted(HOST_FIXTURES.glob("HostMessage/valid*.json")) + sorted(HOST_FIXTURES.glob("Score/valid*.json")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_client_reads_every_valid_host_message_of_the_contract(path):
+    value = json.loads(path.read_text(encoding="utf-8"))
+    assert read_as_the_client_does(value) is not None
+
+
+@pytest.mark.parametrize("name,error", [
+    ("HostMessage/invalid-ready-without-version.json", r"the reward host's ready event has no version string: \{\"event\": \"ready\""),
+    ("HostMessage/invalid-score-reply-scores-not-a-list.json", r"the reward host's scores are not a list of score objects: \{\"version\": \"v\""),
+    ("HostMessage/invalid-source-kind-unknown.json", r"answer to version has a source of unknown kind 'url' \(file or preset expected\)"),
+    ("Score/invalid-missing-version.json", r"the reward host's score 1 of 1 has no version string: \{\"id\": \"p7#0\""),
+    ("Score/invalid-parse-failure-in-snake-case.json", r"score 1 of 1 has no parseFailure object or null: "),
+    ("Score/invalid-total-a-string.json", r"score 1 of 1 has no total number or null: \{\"id\": \"p7#0\", \"total\": \"1.6\".* \(its total is string\)"),
+])
+def test_a_host_message_without_a_field_the_client_reads_is_an_error_naming_the_field_and_the_message(name, error):
+    value = json.loads((HOST_FIXTURES / name).read_text(encoding="utf-8"))
+    with pytest.raises(RewardHostError, match=error):
+        read_as_the_client_does(value)
+
+
+@pytest.mark.parametrize("typed,pointer", [
+    (rc.ReadyEvent, "ReadyEvent"), (rc.LoadFailedEvent, "LoadFailedEvent"), (rc.ReloadedEvent, "ReloadedEvent"),
+    (rc.ReloadRejectedEvent, "ReloadRejectedEvent"), (rc.LogEvent, "LogEvent"), (rc.ScheduleInfo, "ScheduleInfo"),
+    (rc.LoadProblem, "LoadProblem"), (rc.FileSource, "ScheduleSource/oneOf/0"), (rc.PresetSource, "ScheduleSource/oneOf/1"),
+    (rc.Score, "Score"), (rc.ScoreResult, "ScoreReply/properties/result"), (rc.WeightsResult, "WeightsReply/properties/result"),
+    (rc.WeightsRow, "WeightsRow"), (rc.ReloadResult, "ReloadResult"), (rc.LoadResult, "LoadResult"),
+], ids=lambda x: x if isinstance(x, str) else None)
+def test_the_clients_message_types_have_the_contracts_fields(typed, pointer):
+    """The TypedDicts in reward_client.py name the fields of contract/reward-host.schema.json, required and optional."""
+    definition = HOST_SCHEMA["$defs"]
+    for part in pointer.split("/"):
+        definition = definition[int(part)] if isinstance(definition, list) else definition[part]
+    required = set(definition.get("required", []))
+    assert (set(typed.__required_keys__), set(typed.__optional_keys__)) == (required, set(definition["properties"]) - required), typed.__name__

@@ -9,7 +9,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { ScheduleRunner } from "../../reward/host/runner";
-import { groupAdvantages, type ReplayReport, type ReplayedSample } from "../../runs/replay";
+import { groupAdvantages } from "../../runs/grpo";
+import type { ReplayReport, ReplayedSample } from "../../runs/replay";
 import type { TrajectoryRecord } from "../../runs/records";
 import { CLI, ensureBuilt, ROOT } from "./helpers";
 

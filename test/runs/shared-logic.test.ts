@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 
-import { groupAdvantages, zeroVariance } from "../../runs/replay";
+import { groupAdvantages, zeroVariance } from "../../runs/grpo";
 import { sharedFixture } from "../reward/fixtures";
 
 interface AdvantageCase {
