@@ -56,7 +56,7 @@ def corpus(settings: BaseSettings) -> list[str]:
     docs = demo_data.base_corpus(settings.seed, settings.corpus_size)
     # Prompts as the chat templates write them, with the request but no answer.
     rows = demo_data.generate(settings.seed + 100, train=settings.corpus_size // 4, eval_seen=0, eval_unseen_values=0, eval_unseen_tools=0,
-                              made_up_train=0)["train"]
+                              made_up_train=0, varied_train=0)["train"]
     for row in rows:
         sample = Sample(id=row["id"], tools=row["tools"], messages=row["messages"], ground_truth=[])
         prompt = templates.render_plain(templates.messages(sample, rng.choice(["tool-n1", "toolrl"])))
@@ -114,7 +114,7 @@ def build_base(settings: BaseSettings, out: Path, log=print, snapshot_every: int
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if step % 100 == 0 or step == settings.steps - 1:
             log(json.dumps({"event": "pretrain", "step": step, "loss": round(float(loss), 4), "elapsed_s": round(time.time() - started, 1)}))
         if snapshot_every and (step + 1) % snapshot_every == 0 and step + 1 < settings.steps:
