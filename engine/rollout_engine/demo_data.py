@@ -200,14 +200,17 @@ def _sample(rng: random.Random, targets: list[Tool], distractors: list[Tool], he
 
 
 def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen_values: int = 200, eval_unseen_tools: int = 200,
-             made_up_train: int | None = None) -> dict[str, list[dict[str, Any]]]:
+             made_up_train: int | None = None, varied_train: int = 0) -> dict[str, list[dict[str, Any]]]:
     """The demo splits: train, eval (seen tools, new requests), eval-unseen-values, eval-unseen-tools.
 
     Beside its `train` samples of the demo's training tools, the train split has `made_up_train` samples
     (default: as many) of made-up tools with made-up values, as a real RL dataset has thousands of tools:
     with 13 tools alone, GRPO rewards knowing those tools by heart, and a policy learns nothing that
     carries to a tool it has not seen; with many, it is rewarded for reading the tool list and copying
-    from the request. The held-out tools and values never appear in the train split."""
+    from the request. It may also have `varied_train` samples of the training tools
+    with values from the words the base knows (a city argument may hold any city but the demo's, as a
+    real dataset's weather requests name thousands): with the pool's few values alone, GRPO rewards
+    knowing them by heart as well as copying. The held-out tools and values never appear in the train split."""
     rng = random.Random(seed)
     seen = [t for t in TOOLS if t.name not in HELD_OUT_TOOLS]
     unseen = [t for t in TOOLS if t.name in HELD_OUT_TOOLS]
@@ -226,6 +229,9 @@ def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen
         while any(t.name in HELD_OUT_TOOLS for t in tools):
             tools = [synthetic_tool(other) for _ in range(3)]
         made_up.append(_sample(other, tools, tools, False, train + i, "train", value=lambda p, r: _example_value(p, r, NOUNS)))
+    start = train + len(made_up)
+    for i in range(varied_train):
+        made_up.append(_sample(other, seen, seen, False, start + i, "train", value=lambda p, r: _example_value(p, r, NOUNS)))
     if made_up:
         splits["train"] = splits["train"] + made_up
         other.shuffle(splits["train"])
