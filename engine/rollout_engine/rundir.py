@@ -131,7 +131,8 @@ class RunWriter:
                  warn: Callable[[str], None] = lambda _: None):
         """A new run, or with resume_after = the checkpoint's step, a run continued from it: steps written
         after that checkpoint (by an engine that was killed) are dropped, as they will be done again, and so
-        are partial last lines (`warn` names each file)."""
+        are partial last lines (`warn` names each file). `config` is a RunConfig, or a dict in its shape
+        (another trainer's settings: integrations/trl.py)."""
         self.dir = run_dir
         self.ended = False  # finish() was called: run.json has the run's last status
         previous = read_run_info(run_dir) if resume_after is not None else None  # before anything is changed
@@ -140,7 +141,7 @@ class RunWriter:
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
         if previous is None:
             self.info: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": run_id, "status": "running", "started_at": time.time(),
-                                         "config": asdict(config), "base": base, "reward_versions": [], "step": 0, "checkpoints": []}
+                                         "config": config if isinstance(config, dict) else asdict(config), "base": base, "reward_versions": [], "step": 0, "checkpoints": []}
         else:
             self.info = previous
             self.info.update(status="running", step=resume_after, schema_version=SCHEMA_VERSION)
