@@ -76,6 +76,16 @@ if [ "$python" = "$PWD/.venv/bin/python" ] && ! "$python" -c 'import jsonschema'
     echo "setup: note: could not install jsonschema into .venv; the engine's contract tests will be skipped (pip install jsonschema)" >&2
 fi
 
+# The hf backend and the TRL integration run on Hugging Face's libraries: add them to the project's own
+# .venv too (the versions the TRL integration was checked with, docs/trl.md), best effort — without them
+# the tiny backend still runs and their tests skip, saying why. ROLLOUT_STUDIO_SKIP_HF=1 leaves them out.
+if [ "$python" = "$PWD/.venv/bin/python" ] && [ -z "${ROLLOUT_STUDIO_SKIP_HF:-}" ] && ! "$python" -c 'import trl, transformers, peft' >/dev/null 2>&1; then
+  echo "setup: installing transformers, peft and trl into .venv for the hf backend and the TRL integration"
+  PIP_RETRIES="${PIP_RETRIES:-0}" PIP_TIMEOUT="${PIP_TIMEOUT:-15}" "$python" -m pip install --quiet --disable-pip-version-check \
+      "torch>=2,<=2.14.1" trl==1.13.0 transformers==5.18.0 accelerate==1.15.0 datasets==5.0.1 peft >/dev/null 2>&1 ||
+    echo "setup: note: could not install transformers/peft/trl into .venv; the hf backend's and TRL's tests will be skipped" >&2
+fi
+
 mkdir -p .rollout-studio
 echo "$python" > .rollout-studio/python
 echo "setup: training engine Python: $python (torch $("$python" -c 'import torch; print(torch.__version__)'))"
