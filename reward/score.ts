@@ -8,23 +8,10 @@ import type { SourceLocation } from "./attribution";
 /** Finds where a component's result was decided (see attribution.ts); null when unknown. */
 export type Locate = (result: unknown) => SourceLocation | null;
 
-export type RewardFailureKind = "exception" | "non_finite" | "timeout" | "out_of_memory" | "crashed" | "bad_input";
-
-export interface RewardFailure {
-  kind: RewardFailureKind;
-  message: string;
-  /** The component that failed, when one did. */
-  component?: string;
-  /** For `bad_input`: the sample's field that was wrong (as the wire names it: `ground_truth`, `completion`), when one was. */
-  field?: string;
-  stack?: string;
-}
-
-/** What a schedule printed while one sample was scored: consecutive writes to one stream are joined. */
-export interface LogEntry {
-  stream: "stdout" | "stderr";
-  text: string;
-}
+// A reward failure and a schedule's printed output are part of the reward-host protocol: contract/ defines them.
+import type { LogEntry, RewardFailure } from "../contract/types";
+export type { LogEntry, RewardFailure };
+export type RewardFailureKind = RewardFailure["kind"];
 
 export interface RewardScore {
   id?: string;
