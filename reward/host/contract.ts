@@ -4,27 +4,15 @@
 // extension runs it on save and shows the problems in the Problems panel (`rollout-studio check`).
 
 import path from "node:path";
+import type { CheckProblem } from "../../contract/types";
 import type { TrainingTime } from "../api";
 import type { SourceLocation } from "../attribution";
 import type { RewardScore } from "../score";
 import type { ScheduleRunner } from "./runner";
 
-export type ContractProblemKind = "exception" | "non_finite" | "out_of_range" | "non_deterministic" | "timeout" | "crashed" | "out_of_memory" | "slow";
-
-export interface ContractProblem {
-  kind: ContractProblemKind;
-  /** The first occurrence's message. */
-  message: string;
-  /** How many samples had this problem at this place. */
-  count: number;
-  component?: string;
-  /** The first sample it happened on. */
-  sample?: string;
-  /** Where in the schedule: the throwing line, the rule, or the component's score function. */
-  at?: SourceLocation;
-  /** Problems that block a version; "slow" only warns. */
-  blocking: boolean;
-}
+// A problem is part of the reward-host protocol (check and reload replies): contract/ defines it.
+export type ContractProblem = CheckProblem;
+export type ContractProblemKind = CheckProblem["kind"];
 
 export interface ContractReport {
   version: string;
