@@ -16,7 +16,7 @@
 import type { ParsedCompletion, ParseFailure, ToolCall } from "./parse";
 import { parseCompletion, parseGroundTruth, isParseFailure } from "./parse";
 import type { ToolSchema } from "./match";
-import type { SourceLocation } from "./attribution";
+import type { ComponentScore } from "../contract/types";
 
 export type { ParsedCompletion, ParseFailure, ParseFailureReason, ToolCall, CallStyle, ChatTemplate } from "./parse";
 export type { ToolSchema, AstError, AstMatch, ValueMode, AssignmentMethod, CallPair } from "./match";
@@ -87,17 +87,8 @@ export interface ComponentSpec<C extends Prepared = DefaultPrepared> {
   score(context: C, t: TrainingTime): Explained | number;
 }
 
-/** A component's result in a score. */
-export interface ComponentScore {
-  /** What the component's score function returned. */
-  raw: number;
-  weight: number;
-  /** raw × weight: what it adds to a weighted sum. */
-  value: number;
-  why: string;
-  /** Where in the schedule the value was decided, when the component returned through `rule(value, why)`. */
-  at?: SourceLocation;
-}
+/** A component's result in a score (contract/ defines it: it crosses to the engine and the run directory). */
+export type { ComponentScore };
 
 export interface ScheduleSpec<C extends Prepared = DefaultPrepared> {
   name: string;

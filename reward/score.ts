@@ -2,32 +2,18 @@
 // failure for that sample, with the message: never a silent 0, never a crash of the batch.
 
 import { at, BadInputError, type ComponentScore, type Explained, type Prepared, type RewardSample, type AnySchedule, type TrainingTime } from "./api";
-import type { ParseFailure, ToolCall } from "./parse";
 import type { SourceLocation } from "./attribution";
 
 /** Finds where a component's result was decided (see attribution.ts); null when unknown. */
 export type Locate = (result: unknown) => SourceLocation | null;
 
 // A reward failure and a schedule's printed output are part of the reward-host protocol: contract/ defines them.
-import type { LogEntry, RewardFailure } from "../contract/types";
+import type { LogEntry, RewardFailure, Score } from "../contract/types";
 export type { LogEntry, RewardFailure };
 export type RewardFailureKind = RewardFailure["kind"];
 
-export interface RewardScore {
-  id?: string;
-  /** The reward; null when the reward failed. */
-  total: number | null;
-  components: { [name: string]: ComponentScore };
-  calls: ToolCall[] | null;
-  parseFailure: ParseFailure | null;
-  failure: RewardFailure | null;
-  /** The version of the schedule that produced this score. */
-  version: string;
-  /** Why the total is what it is, when the combine step says. */
-  why?: string;
-  /** What the schedule printed (console.*, process.stdout/stderr) while scoring this sample; absent when nothing. */
-  logs?: LogEntry[];
-}
+/** One sample's score, as the reward host replies it: contract/ defines it. */
+export type RewardScore = Score;
 
 function explained(result: Explained | number): Explained {
   if (typeof result === "number") return { value: result, why: "" };
