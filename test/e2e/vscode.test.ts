@@ -14,7 +14,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { chromium, type Browser, type Frame, type Page } from "playwright-core";
+import { chromium, type Browser, type Frame, type Locator, type Page } from "playwright-core";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const VSCODE_DIR = process.env.ROLLOUT_STUDIO_E2E_VSCODE ?? path.join(os.homedir(), ".cache", "rollout-studio-e2e", "vscode");
@@ -89,6 +89,27 @@ async function frameWithText(selector: string, text: string): Promise<Frame | un
   return undefined;
 }
 
+/**
+ * Clicks as a user does. VS Code turns pointer events off on every webview while it believes a drag is
+ * on, and turns them back on at the next mouse move with no button held; a click whose hit test finds
+ * the workbench (or a stale overlay) in the way never moves the mouse, so it would wait forever. So the
+ * mouse first moves over the workbench, and a click that is blocked is tried again after another move.
+ */
+async function click(target: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.mouse.move(2, 300);
+    await page.mouse.move(3, 302);
+    try {
+      await target.click({ timeout: attempt < 3 ? 10_000 : 30_000 });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      console.log(`note: a click was blocked (attempt ${attempt}): ${String(e).split("\n")[0]}; moving the mouse and trying again`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 async function runCommand(title: string): Promise<void> {
   await page.keyboard.press("Control+Shift+P");
   const input = page.locator(".quick-input-widget input");
@@ -130,7 +151,7 @@ async function pickQuickItem(text: string, visibleWithinMs = 20_000): Promise<vo
     await shot("timeout");
     throw e;
   }
-  await row.click();
+  await click(row);
 }
 
 function runDirs(): string[] {
@@ -247,13 +268,13 @@ test("Open Rollouts: a sample's detail shows its reward components and a tool-ca
     return frame ?? undefined;
   }, 60_000);
   assert.match(await explorer.locator(".count").innerText(), /of [\d,]+ samples/);
-  await explorer.locator(".viewport .row[data-index]").first().click();
+  await click(explorer.locator(".viewport .row[data-index]").first());
   await explorer.locator(".components tr.component").first().waitFor({ timeout: 30_000 });
   const components = await explorer.locator(".components tr.component td:first-child").allTextContents();
   assert.ok(components.length >= 2, `components: ${components.join(", ")}`);
   assert.ok((await explorer.locator(".diff-table tr").count()) >= 1, "the tool-call diff table is shown");
   await shot("2-rollout-detail");
-  await explorer.locator("vscode-button", { hasText: "Add as Reward Test Case" }).click();
+  await click(explorer.locator("vscode-button", { hasText: "Add as Reward Test Case" }));
   const caseFile = path.join(workspace, "reward-cases", `${path.basename(runDirs()[0] as string)}.reward-cases.jsonl`);
   await until("the sample added as a reward case", async () => fs.existsSync(caseFile) && fs.readFileSync(caseFile, "utf8").trim().split("\n").length === 2, 20_000);
   const [header, added] = fs.readFileSync(caseFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, { schedule?: string; total?: number }>);
@@ -265,13 +286,13 @@ test("Edit the schedule in the inline editor, preview it, save: a later step is 
   const before = runInfo();
   assert.ok(before, "the run has a run.json");
   const dashboard = await until("the dashboard", () => webviewFrame(".run-header"), 30_000);
-  await dashboard.locator("vscode-button", { hasText: "Edit Schedule" }).click();
+  await click(dashboard.locator("vscode-button", { hasText: "Edit Schedule" }));
   const editor = await until("the inline schedule editor (monaco)", () => webviewFrame(".monaco-host .view-lines"), 60_000);
   await until("the schedule's text in monaco", async () => (await editor.locator(".view-lines").innerText()).includes("defineSchedule"), 30_000);
-  await editor.locator(".monaco-host .view-lines").click();
+  await click(editor.locator(".monaco-host .view-lines"));
   await page.keyboard.press("Control+End");
   await page.keyboard.insertText("\n// Edited in the end-to-end test: a change to the code gives a new reward version.\nexport const editedInTest = true;\n");
-  await editor.locator("vscode-button", { hasText: "Preview" }).click();
+  await click(editor.locator("vscode-button", { hasText: "Preview" }));
   await until("the preview of the latest samples", async () => (await editor.locator(".preview h3").count()) > 0, 60_000);
   assert.match(await editor.locator(".preview").innerText(), /preview: step \d+ of run .*samples/i);
   await shot("3-inline-editor-preview");
@@ -343,9 +364,9 @@ test("A run written by the CLI opens the same way: dashboard and rollouts", { ti
   await pickQuickItem("cli-run");
   const dashboard = await until("the CLI run's dashboard", () => frameWithText(".run-header", "finished"), 30_000);
   assert.equal(await dashboard.locator(".step-row").count(), 3);
-  await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
+  await click(dashboard.locator("vscode-button", { hasText: "Open Rollouts" }));
   const explorer = await until("the CLI run's 36 samples", () => frameWithText(".count", "36 of 36 samples"), 30_000);
-  await explorer.locator(".viewport .row[data-index]").nth(5).click(); // a sample whose calls parse but are wrong
+  await click(explorer.locator(".viewport .row[data-index]").nth(5)); // a sample whose calls parse but are wrong
   await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
   await until("the price of each tool-call difference", async () => (await explorer.locator(".cost-table tr.cost").count()) > 0, 30_000);
   const costs = await explorer.locator(".cost-table tr.cost td:nth-child(2)").allTextContents();
@@ -448,7 +469,7 @@ test("Reward cases in the Test Explorer: a passing and a failing case, with the 
   await runCommand("Test: Run All Tests");
   const file = rows.filter({ hasText: "weather.reward-cases.jsonl" }).first();
   await until("the case file to show a failure", async () => (await file.locator(".codicon-testing-failed-icon").count()) > 0, 60_000);
-  if ((await rows.filter({ hasText: "a wrong expectation" }).count()) === 0) await file.locator(".monaco-tl-twistie").click();
+  if ((await rows.filter({ hasText: "a wrong expectation" }).count()) === 0) await click(file.locator(".monaco-tl-twistie"));
   await rows.filter({ hasText: "a wrong expectation" }).first().waitFor({ timeout: 10_000 });
   assert.equal(await rows.filter({ hasText: "exact call gets 1" }).first().locator(".codicon-testing-passed-icon").count(), 1);
   assert.equal(await rows.filter({ hasText: "a wrong expectation" }).first().locator(".codicon-testing-failed-icon").count(), 1);
@@ -465,13 +486,13 @@ test("Debug Reward on This Sample stops at a breakpoint in the schedule; a compo
   await runCommand("Rollout Studio: Open Rollouts");
   if (runDirs().length > 1) await pickQuickItem("debug-run");
   const explorer = await until("the CLI run's samples", () => frameWithText(".count", "36 of 36 samples"), 30_000);
-  await explorer.locator(".viewport .row[data-index]").nth(5).click();
+  await click(explorer.locator(".viewport .row[data-index]").nth(5));
   await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
 
   // The component's name opens the schedule at its score function (the run's schedule changed since, so its stored copy).
   const formatLine = stored.schedule.components.find((c) => c.name === "format")?.at?.line as number;
   assert.ok(formatLine > 0, "the version records where the format component is");
-  await explorer.locator(".components tr.component a.source-link", { hasText: "format" }).click();
+  await click(explorer.locator(".components tr.component a.source-link", { hasText: "format" }));
   const copy = path.join(cliRun, "rewards", "sources", `${version}.ts`);
   await until("the stored version's source written out", async () => fs.existsSync(copy), 20_000);
   await page.locator(".statusbar-item", { hasText: `Ln ${formatLine},` }).first().waitFor({ timeout: 20_000 });
@@ -485,7 +506,7 @@ test("Debug Reward on This Sample stops at a breakpoint in the schedule; a compo
   await page.keyboard.press("F9");
   await page.locator(".monaco-editor .codicon-debug-breakpoint").first().waitFor({ timeout: 10_000 }); // set before the session starts
   const frame = await until("the explorer beside the schedule", () => frameWithText(".count", "36 of 36 samples"), 30_000);
-  await frame.locator("vscode-button", { hasText: "Debug Reward on This Sample" }).click();
+  await click(frame.locator("vscode-button", { hasText: "Debug Reward on This Sample" }));
   await page.locator(".debug-toolbar").first().waitFor({ timeout: 60_000 });
   const paused = await until("the debugger paused on the breakpoint", async () => {
     const stack = page.locator(".debug-call-stack, .debug-view-content");
@@ -530,7 +551,7 @@ test("Monitors on the dashboard: counts per step and over the run, opening the f
   const cells = await row.locator("td").allTextContents();
   assert.deepEqual(cells.slice(1), ["0", "5", "1"], `step 3, whole run, steps flagged: ${cells.join(" | ")}`);
   await shot("12-monitors");
-  await row.locator("td:nth-child(3) a.monitor-link").click();
+  await click(row.locator("td:nth-child(3) a.monitor-link"));
   const explorer = await until("the explorer with the flagged samples", () => frameWithText(".count", "5 of 36 samples"), 30_000);
   assert.ok(explorer);
 });
@@ -550,7 +571,7 @@ test("Reward failures are listed on the dashboard with their messages and open t
   await openRunNamed("failing-run");
   const dashboard = await until("the reward failures on the dashboard", () => frameWithText(".failure-table", "the ground truth has no calls"), 60_000);
   assert.deepEqual((await dashboard.locator(".failure-row td").allTextContents()).slice(0, 2), ["3", "1"]);
-  await dashboard.locator(".failure-row a").first().click();
+  await click(dashboard.locator(".failure-row a").first());
   await until("the explorer with the failed sample", () => frameWithText(".count", "1 of 12 samples"), 30_000);
 });
 
@@ -575,7 +596,7 @@ test("Saving a schedule runs its contract check on stored samples: problems in t
   await commandThenPick("Go to File...", "coin-flip.ts");
   const editor = page.locator(".monaco-editor", { hasText: "coin flip" }).first();
   await editor.waitFor({ timeout: 15_000 });
-  await editor.locator(".view-lines").click();
+  await click(editor.locator(".view-lines"));
   await page.keyboard.press("Control+End");
   await page.keyboard.type("// saved in the end-to-end test\n");
   await page.keyboard.press("Control+S");
@@ -628,7 +649,7 @@ test("A run folder from outside the workspace: its stored reward code runs only 
   await dialog.first().waitFor({ timeout: 20_000 });
   assert.match(await dialog.first().innerText(), /foreign-declined[\s\S]*has not been trusted by you/);
   await shot("15-untrusted-run-folder");
-  await dialog.locator(".dialog-buttons a.monaco-button", { hasText: "Cancel" }).first().click();
+  await click(dialog.locator(".dialog-buttons a.monaco-button", { hasText: "Cancel" }).first());
   await until("the note that the costs were not computed", async () => /running its stored reward code was not allowed/.test(await declined.locator(".costs, .cost-table, .hint").allInnerTexts().then((t) => t.join(" "))), 20_000);
   assert.equal(await declined.locator(".cost-table tr.cost").count(), 0);
   await declined.locator(".viewport .row[data-index]").nth(6).dispatchEvent("click"); // another sample: not asked again after a no
@@ -638,7 +659,7 @@ test("A run folder from outside the workspace: its stored reward code runs only 
   // Allowed: the same work runs.
   const allowed = await foreignRun("foreign-allowed", 1);
   await dialog.first().waitFor({ timeout: 20_000 });
-  await dialog.locator(".dialog-buttons a.monaco-button", { hasText: "Run Its Reward Code" }).first().click();
+  await click(dialog.locator(".dialog-buttons a.monaco-button", { hasText: "Run Its Reward Code" }).first());
   await until("the price of each tool-call difference", async () => (await allowed.locator(".cost-table tr.cost").count()) > 0, 30_000);
 });
 
@@ -655,9 +676,9 @@ test("Restricted Mode: runs and rollouts can be viewed; no engine starts and no 
   await openRunNamed("restricted-run");
   const dashboard = await until("the run's dashboard in Restricted Mode", () => frameWithText(".run-header", "finished"), 60_000);
   assert.equal(await dashboard.locator(".step-row").count(), 3);
-  await dashboard.locator("vscode-button", { hasText: "Open Rollouts" }).click();
+  await click(dashboard.locator("vscode-button", { hasText: "Open Rollouts" }));
   const explorer = await until("the run's samples", () => frameWithText(".count", "36 of 36 samples"), 30_000);
-  await explorer.locator(".viewport .row[data-index]").nth(5).click();
+  await click(explorer.locator(".viewport .row[data-index]").nth(5));
   await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
   assert.ok((await explorer.locator(".diff-table tr").count()) >= 1, "the tool-call diff is shown");
   await until("the note that no reward code runs here", async () => /not trusted: reward code does not run in it/.test((await explorer.locator(".hint").allInnerTexts()).join(" ")), 20_000);
