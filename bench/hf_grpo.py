@@ -58,6 +58,9 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=512)
     parser.add_argument("--micro-batch", type=int, default=16)
     parser.add_argument("--beta", type=float, default=0.0)
+    parser.add_argument("--rollout", choices=["auto", "shared-prefill", "generate"], default="auto", help="the rollout path ([policy] rollout)")
+    parser.add_argument("--lora-rank", type=int, default=0)
+    parser.add_argument("--precision", default="auto")
     parser.add_argument("--out", type=Path, help="write the figures here as JSON too")
     args = parser.parse_args()
 
@@ -74,6 +77,9 @@ backend = "hf"
 model = "{model_dir}"
 max_new_tokens = {args.new_tokens}
 micro_batch_size = {args.micro_batch}
+rollout = "{args.rollout}"
+lora_rank = {args.lora_rank}
+precision = "{args.precision}"
 [reward]
 preset = "tool-n1"
 [grpo]
@@ -105,6 +111,7 @@ checkpoint_every = 1000000
     result = {
         "device": torch.cuda.get_device_name() if cuda else "cpu",
         "torch": torch.__version__, "shape": args.shape, "params": params,
+        "rollout": args.rollout, "lora_rank": args.lora_rank, "precision": args.precision,
         "prompts": args.prompts, "generations": args.generations, "new_tokens": args.new_tokens, "micro_batch": args.micro_batch,
         "steps_timed": len(steady),
         "time_s": {k: statistics.median(m["time_s"][k] for m in steady) for k in ("rollout", "reward", "update", "write")},

@@ -180,6 +180,8 @@ export interface PolicyConfig {
   gradient_checkpointing?: boolean;
   lora_rank?: number;
   lora_alpha?: number;
+  rollout?: "auto" | "shared-prefill" | "generate";
+  logprob_chunk?: number;
 }
 export interface RewardConfig {
   /**
@@ -647,7 +649,7 @@ export interface StepMetrics {
    */
   grad_norm: number | null;
   /**
-   * A non-finite loss skips the update.
+   * True in runs written before non-finite values paused the run (a non-finite loss then skipped the update); false since.
    */
   update_skipped: boolean;
   /**
@@ -873,6 +875,10 @@ export interface StartedEvent {
    * 1, or the step a resume goes on from.
    */
   first_step: number;
+  /**
+   * How rollouts are sampled: shared-prefill (each prompt read once, its KV cache copied to its samples) or generate (transformers' generate, the hf backend's fallback).
+   */
+  rollout?: "shared-prefill" | "generate";
 }
 /**
  * A step is done and written.

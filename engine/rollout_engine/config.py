@@ -39,6 +39,8 @@ class PolicyConfig:
     gradient_checkpointing: bool = True
     lora_rank: int = 0  # > 0: train LoRA adapters (needs peft); the reference is the model with the adapter off
     lora_alpha: float = 0.0  # 0: twice the rank
+    rollout: Literal["auto", "shared-prefill", "generate"] = "auto"  # auto: shared-prefill where the model's cache allows it, else generate
+    logprob_chunk: int = 4096  # completion tokens per LM-head chunk in the update (their logits are recomputed in the backward pass)
 
 
 @dataclass
@@ -186,6 +188,8 @@ def validate(config: RunConfig, where: str = "run configuration") -> None:
             raise ConfigError(f"{where}: [run] {name} must be at least {low}, got {getattr(config.run, name)}")
     if config.run.time_limit_s < 0 or config.data.eval_samples < 0:
         raise ConfigError(f"{where}: [run] time_limit_s and [data] eval_samples must be at least 0")
+    if config.policy.logprob_chunk < 1:
+        raise ConfigError(f"{where}: [policy] logprob_chunk must be at least 1, got {config.policy.logprob_chunk}")
     if config.policy.micro_batch_size < 0 or config.policy.lora_rank < 0:
         raise ConfigError(f"{where}: [policy] micro_batch_size and lora_rank must be at least 0")
     if config.policy.backend == "tiny" and (config.policy.lora_rank or config.policy.precision not in ("auto", "fp32")):

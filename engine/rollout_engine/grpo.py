@@ -37,6 +37,11 @@ def group_advantages(rewards: list[float | None], group_size: int, scale: bool =
     return advantages, trains
 
 
+class NonFiniteError(RuntimeError):
+    """A NaN or an infinity in a step (logits, loss, gradients or parameters): the run pauses with a
+    checkpoint of the last good step instead of training on it."""
+
+
 def zero_variance_fraction(rewards: list[float | None], group_size: int) -> float:
     """The fraction of groups whose rewards are all equal: they give no gradient."""
     groups = [[r for r in rewards[s:s + group_size] if r is not None] for s in range(0, len(rewards), group_size)]

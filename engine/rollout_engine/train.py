@@ -24,7 +24,7 @@ from .calls import same_calls
 from .config import ConfigError, RunConfig, load_config
 from .control import Control, ControlError
 from .data import DatasetError, Sample, read_dataset
-from .grpo import group_advantages, policy_loss, zero_variance_fraction
+from .grpo import NonFiniteError, group_advantages, policy_loss, zero_variance_fraction
 from .model import left_pad
 from .pretrain import default_base, load_base
 from .reward_client import RewardHost, RewardHostError, RewardSource
@@ -61,7 +61,10 @@ def exact_match(score: dict[str, Any], truth: list[dict[str, Any]]) -> bool:
 def sequence_logprobs(model, rows: list[tuple[list[int], list[int]]], pad_id: int):
     """Log-probabilities (and entropies) of each row's completion tokens given its prompt.
     Returns (logp, entropy, mask), each (B, longest completion), completions left-aligned.
-    Rows in runs with the same prompt (a GRPO group) read it once where the model can share it."""
+    Rows in runs with the same prompt (a GRPO group) read it once where the model can share it; a model with
+    its own completion_logprobs (the hf policy: right-padded, chunked) computes them itself."""
+    if hasattr(model, "completion_logprobs"):
+        return model.completion_logprobs(rows, pad_id)
     device = model.device
     C = max(len(c) for _, c in rows)
     if hasattr(model, "shared_prompt_logits"):
@@ -126,6 +129,15 @@ def evaluate(policy, tokenizer, host: RewardHost, samples: list[Sample], config:
                 rewards.append(score["total"])
     return {"split": split, "step": step, "samples": len(samples), "strict_accuracy": correct / max(1, len(samples)),
             "mean_reward": sum(rewards) / max(1, len(rewards))}
+
+
+NON_FINITE_ADVICE = "lower the learning rate, or train in fp32 (precision = \"fp32\") to see whether bf16 is the cause,"
+
+
+def parameters_finite(policy) -> bool:
+    """Whether every trainable weight is finite, with one host sync."""
+    checks = [torch.isfinite(p).all() for p in policy.parameters() if p.requires_grad]
+    return bool(torch.stack(checks).all()) if checks else True
 
 
 def random_states(generator: torch.Generator, order: list[int]) -> dict[str, Any]:
@@ -219,7 +231,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         writer.finish("failed", {"error": str(err), "step": first_step - 1})
         emit("error", message=f"{err}. The run did not start; nothing was trained.")
         raise
-    emit("started", run_id=run_id, run_dir=str(run_dir), max_steps=g.max_steps, time_limit_s=config.run.time_limit_s, params=policy.num_params(), train_samples=len(train_set), base=base, first_step=first_step)
+    emit("started", run_id=run_id, run_dir=str(run_dir), max_steps=g.max_steps, time_limit_s=config.run.time_limit_s, params=policy.num_params(), train_samples=len(train_set), base=base, first_step=first_step,
+         rollout=getattr(policy, "rollout_path", "shared-prefill"))
     steps_per_epoch = max(1, len(train_set) // g.prompts_per_step)
     started = time.time()
     current = {"step": first_step - 1}
@@ -227,6 +240,19 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
     def host_restarted(reason: str) -> None:
         emit("warning", message=f"the reward host was restarted at step {current['step']}: it {reason}. The batch was sent to the new host "
                                 "again; a reward that crashes the host twice on one batch pauses the run with a checkpoint", step=current["step"], reason=reason)
+
+    def pause_before(step: int, states: dict[str, Any], why: str, what_to_do: str, checkpoint: bool = True) -> None:
+        """Pauses the run after step - 1 with a checkpoint of it (weights and optimizer not yet touched by
+        `step`, random states from before it): a resume redoes `step` exactly."""
+        if checkpoint:
+            path = save_checkpoint(run_dir, step - 1, policy, optimizer, states)
+            writer.checkpoint(step - 1, path)
+            where = f"after step {step - 1} with a checkpoint of it"
+        else:
+            last = latest_checkpoint(run_dir)
+            where = f"at step {step}; its latest good checkpoint is {last}" if last else f"at step {step}, before any checkpoint"
+        writer.finish("paused", {"error": why, "step": step - 1})
+        emit("error", message=f"{why}. The run is paused {where}; {what_to_do} and resume with --resume --run-dir {run_dir}")
 
     def sample_now(message: dict[str, Any]) -> dict[str, Any]:
         """A completion from the current policy, for the control socket's sample command."""
@@ -276,9 +302,13 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 prompts = [tokenizer.encode_prompt(messages(s, config.data.template), config.data.template) for s in batch]
                 repeated = [p for p in prompts for _ in range(g.num_generations)]
                 policy.eval()
-                tokens, finished = policy.generate(prompts, config.policy.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
-                                                   eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, generator=generator,
-                                                   num_samples=g.num_generations)
+                try:
+                    tokens, finished = policy.generate(prompts, config.policy.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
+                                                       eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, generator=generator,
+                                                       num_samples=g.num_generations)
+                except NonFiniteError as err:
+                    pause_before(step, states_before, f"step {step}: {err}", NON_FINITE_ADVICE)
+                    raise
                 completions = [tokenizer.decode(t) for t in tokens]
                 t1 = time.time()
 
@@ -288,12 +318,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 try:
                     scores = host.score(wire, step=step, progress=progress, epoch=epoch)
                 except RewardHostError as err:
-                    # Keep everything up to the last finished step: a resume redoes this one exactly.
-                    path = save_checkpoint(run_dir, step - 1, policy, optimizer, states_before)
-                    writer.checkpoint(step - 1, path)
-                    writer.finish("paused", {"error": str(err), "step": step - 1})
-                    emit("error", message=f"the reward host failed twice on step {step}: {err}. The run is paused after step {step - 1} "
-                                          f"with a checkpoint; fix the reward and resume with --resume --run-dir {run_dir}")
+                    pause_before(step, states_before, f"the reward host failed twice on step {step}: {err}", "fix the reward")
                     raise
                 # What the schedule printed outside any sample (loading, timers): to the event stream, never lost.
                 while host.logs:
@@ -316,8 +341,14 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 # micro-batches whose gradients add up to the whole batch's.
                 policy.train()
                 rows = [(p, t + ([tokenizer.eos_id] if f else [])) for p, t, f in zip(repeated, tokens, finished)]
-                weights = torch.tensor(trains, dtype=torch.float32, device=policy.device)
-                adv = torch.tensor(advantages, dtype=torch.float32, device=policy.device) * weights
+                # A model that reads every row on its own (hf) gets its micro-batches sorted by length, so little
+                # of a micro-batch is padding; the loss is a sum over rows, so the order changes nothing else.
+                update_order = list(range(len(rows)))
+                if hasattr(policy, "completion_logprobs"):
+                    update_order.sort(key=lambda i: len(rows[i][0]) + len(rows[i][1]))
+                rows = [rows[i] for i in update_order]
+                weights = torch.tensor([trains[i] for i in update_order], dtype=torch.float32, device=policy.device)
+                adv = torch.tensor([advantages[i] for i in update_order], dtype=torch.float32, device=policy.device) * weights
                 size = config.policy.micro_batch_size or len(rows)
                 spans = [(a, min(a + size, len(rows))) for a in range(0, len(rows), size)]
                 total_tokens = float(sum(len(c) for (_, c), keep in zip(rows, trains) if keep))
@@ -325,7 +356,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     ref_logps = [sequence_logprobs(reference, rows[a:b], tokenizer.pad_id)[0] if reference is not None else None for a, b in spans]
                 old_logps: list[torch.Tensor | None] = [None] * len(spans)
                 stats: dict[str, float] = {}
-                skipped = False
+                skipped = False  # kept in the metrics for older readers: a non-finite step now pauses the run
                 for _ in range(g.num_iterations):
                     optimizer.zero_grad(set_to_none=True)
                     sums = Counter()
@@ -337,19 +368,21 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                                                  ref_logp=ref_logps[k], entropy=entropy, entropy_coef=g.entropy_coef, loss_type=g.loss_type,
                                                  max_length=config.policy.max_new_tokens + 1, total_rows=len(rows), total_tokens=total_tokens)
                         if not torch.isfinite(loss):
-                            emit("warning", message=f"step {step}: the loss is {float(loss)}; the update is skipped")
-                            skipped = True
-                            break
+                            pause_before(step, states_before, f"step {step}: the loss of micro-batch {k + 1} of {len(spans)} is {float(loss)}", NON_FINITE_ADVICE)
+                            raise NonFiniteError(f"the loss is {float(loss)} at step {step}")
                         loss.backward()
                         for name in ("clip_fraction", "kl", "entropy"):
                             sums[name] += part[name] * part["tokens"]
                         sums["tokens"] += part["tokens"]
-                    if skipped:
-                        optimizer.zero_grad(set_to_none=True)
-                        break
                     stats = {name: sums[name] / max(sums["tokens"], 1.0) for name in ("clip_fraction", "kl", "entropy")}
                     grad_norm = float(torch.nn.utils.clip_grad_norm_(policy.parameters(), g.max_grad_norm))
+                    if not math.isfinite(grad_norm):  # clipping by an infinite norm would write NaN into every weight
+                        pause_before(step, states_before, f"step {step}: the gradient norm is {grad_norm}", NON_FINITE_ADVICE)
+                        raise NonFiniteError(f"the gradient norm is {grad_norm} at step {step}")
                     optimizer.step()
+                    if not parameters_finite(policy):
+                        pause_before(step, states_before, f"step {step}: the optimizer step left non-finite weights", NON_FINITE_ADVICE, checkpoint=False)
+                        raise NonFiniteError(f"non-finite weights after the update of step {step}")
                 t3 = time.time()
 
                 # 5. Records and metrics.
@@ -442,7 +475,7 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
         if not writer.ended:
             # Never leave run.json saying `running` for a run that ended (a reward host that could not start, …).
             writer.finish("failed", {"error": str(err), "step": writer.info.get("step", 0)})
-            if not isinstance(err, RewardHostError):  # main() reports those
+            if not isinstance(err, (RewardHostError, NonFiniteError)):  # main() reports those
                 emit("error", message=f"the run failed after step {writer.info.get('step', 0)}: {err}")
         raise
     finally:
@@ -479,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
     except RewardHostError as err:
         emit("error", message=str(err))
         return 1
+    except NonFiniteError:
+        return 1  # the error event is out, and the run is paused with its checkpoint
     except ControlError:
         return 1  # the error event is out, and run.json says failed
 
