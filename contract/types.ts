@@ -129,6 +129,7 @@ export interface RunInfo {
    */
   checkpoints: Checkpoint[];
   summary?: RunSummary;
+  source?: RunSource;
 }
 export interface Resume {
   /**
@@ -292,6 +293,23 @@ export interface EvalResult {
   elapsed_s?: number;
 }
 /**
+ * Where a run that Rollout Studio did not train came from (absent for the engine's own runs).
+ */
+export interface RunSource {
+  /**
+   * The trainer that wrote it: trl (a completions folder or a live TRL run), verl (rollout dumps), jsonl (a file of samples).
+   */
+  trainer: "trl" | "verl" | "jsonl";
+  /**
+   * The folder or file it was read from.
+   */
+  path: string;
+  /**
+   * import: read once from a finished run; follow: read while the trainer writes it; live: written by the trainer itself through Rollout Studio's callback.
+   */
+  mode?: "import" | "follow" | "live";
+}
+/**
  * A line of rollouts/step-NNNNNN.jsonl: one sampled completion, how it was scored, and what it did in the update.
  */
 export interface TrajectoryRecord {
@@ -373,6 +391,10 @@ export interface TrajectoryRecord {
    * Only when the schedule printed while scoring this sample: what it printed (at most 8 KiB).
    */
   reward_logs?: LogEntry[];
+  /**
+   * Only in runs imported from or followed in another trainer (TRL, verl, a JSONL of samples): the reward that trainer recorded for this sample (null: none recorded). `reward` is Rollout Studio's score of it.
+   */
+  source_reward?: number | null;
 }
 /**
  * The prompt as the dataset gives it (docs/dataset-format.md).
@@ -594,9 +616,9 @@ export interface StepMetrics {
    */
   elapsed_s: number;
   /**
-   * The learning rate used at this step.
+   * The learning rate used at this step; null when the trainer did not record it (a run imported from another trainer).
    */
-  learning_rate: number;
+  learning_rate: number | null;
   time?: StepTime;
   reward: Stat;
   /**

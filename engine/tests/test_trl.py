@@ -211,3 +211,24 @@ def test_a_grpo_trainer_run_is_scored_by_the_reward_host_and_written_as_a_rollou
     assert replay.returncode == 0, replay.stderr
     report = json.loads(replay.stdout)
     assert (report["samples"], report["missingRecords"], report["failuresBefore"]) == (24, 0, 2)
+    assert info["source"] == {"trainer": "trl", "path": str((tmp_path / "out").resolve()), "mode": "live"}
+
+    # The same run imported afterwards from TRL's completions folder alone (`rollout-studio import`): the
+    # ground truth found in the dataset by the logged id, scored again by the same schedule version.
+    from rollout_engine.integrations.foreign import main as import_main
+    imported = tmp_path / "imported"
+    assert import_main(["import", str(tmp_path / "out"), "--out", str(imported), "--schedule", str(schedule), "--dataset", str(train)]) == 0
+    assert assert_run_dir_valid(imported) > 0
+    source_info = json.loads((imported / "run.json").read_text())
+    assert source_info["source"] == {"trainer": "trl", "path": str((tmp_path / "out").resolve()), "mode": "import"}
+    for step in (2, 3):  # scored by the edited schedule, as the live run's steps 2 and 3 were (step 3's failures included)
+        again = [json.loads(line) for line in (imported / "rollouts" / f"step-{step:06d}.jsonl").read_text().splitlines()]
+        assert [r["completion"] for r in again] == [r["completion"] for r in steps[step]]
+        assert [r["prompt_id"] for r in again] == [r["prompt_id"] for r in steps[step]]
+        assert [(r["group"], r["sample"]) for r in again] == [(r["group"], r["sample"]) for r in steps[step]]
+        assert [r["ground_truth"] for r in again] == [r["ground_truth"] for r in steps[step]]
+        assert [r["reward"] for r in again] == pytest.approx([r["reward"] for r in steps[step]], abs=1e-6, nan_ok=True)
+        assert [r["source_reward"] for r in again] == pytest.approx([r["reward"] for r in steps[step]], abs=1e-6)  # TRL's column
+        assert [r["advantage"] for r in again] == pytest.approx([r["advantage"] for r in steps[step]], abs=1e-5)  # TRL's own
+    imported_metrics = [json.loads(line) for line in (imported / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in imported_metrics] == [1, 2, 3]

@@ -299,7 +299,7 @@ class RolloutStudioReward:
             total = score["total"]
             rewards.append(float(total) if isinstance(total, (int, float)) and math.isfinite(total) else None)
         exact = [row.truth_known and same_calls(score.get("calls"), row.truth) for row, score in zip(rows, scores)]
-        self._log(scores, rewards, exact, log_extra, log_metric)
+        self._log(scores, rewards, exact, log_extra, log_metric, [row.prompt_id for row in rows])
         if self.collect and training:
             self.pending.append(ScoredBatch(step, progress, epoch, started, time.time(), rows, scores, exact))
         return rewards
@@ -321,7 +321,8 @@ class RolloutStudioReward:
         tokenizer = getattr(tokenizer, "tokenizer", tokenizer)  # a processor's tokenizer
         return {i for i in (getattr(tokenizer, "eos_token_id", None), getattr(tokenizer, "pad_token_id", None)) if isinstance(i, int)}
 
-    def _log(self, scores: list[dict[str, Any]], rewards: list[float | None], exact: list[bool], log_extra: Any, log_metric: Any) -> None:
+    def _log(self, scores: list[dict[str, Any]], rewards: list[float | None], exact: list[bool], log_extra: Any, log_metric: Any,
+             ids: list[str]) -> None:
         """Components, versions and failures to TRL's completions table (log_extra) and metrics (log_metric).
         Every batch logs every component seen so far, agreed between processes (TRL gathers the columns and
         metrics name by name, so all processes must log the same names), a missing one as None / NaN."""
@@ -332,6 +333,7 @@ class RolloutStudioReward:
             names.update(score["components"])
         self._logged = sorted(set(_gather(sorted(names))))
         if callable(log_extra):
+            log_extra(f"{PREFIX}/id", list(ids))  # the dataset row: `rollout-studio import` finds the ground truth by it
             log_extra(f"{PREFIX}/version", [s["version"] for s in scores])
             log_extra(f"{PREFIX}/failure", [_failure_text(s["failure"]) for s in scores])
             for name in self._logged:
@@ -440,6 +442,7 @@ class _RunRecorder:
         model = kwargs.get("model")
         base = getattr(getattr(model, "config", None), "_name_or_path", None) or getattr(model, "name_or_path", None) or None
         self.writer = RunWriter(run_dir, self.run_id or run_dir.name, self._config(args, state, model, base), base)
+        self.writer.info["source"] = {"trainer": "trl", "path": str(Path(args.output_dir).resolve()), "mode": "live"}
         if not self._atexit:
             atexit.register(self._ended_without_train_end)
             self._atexit = True
