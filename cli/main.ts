@@ -15,6 +15,7 @@ import { demo } from "./demo";
 import { demoRewards } from "./demoRewards";
 import { UsageError } from "./flags";
 import { host } from "./host";
+import { importRun } from "./importRun";
 import { monitorsCommand } from "./monitors";
 import { presets } from "./presets";
 import { pushCommand } from "./push";
@@ -36,6 +37,8 @@ Usage:
   rollout-studio push --run DIR (--schedule FILE | --version HASH)
   rollout-studio debug-sample --schedule FILE --sample SAMPLE.json   (run under a debugger: see docs/debugging.md)
   rollout-studio monitors --run DIR [--monitors FILE.monitors.ts ...] [--from-step N] [--format text|json]
+  rollout-studio import SOURCE --out DIR [--format trl|verl|jsonl] [--preset NAME [--option key=value ...] | --schedule FILE] [--dataset FILE]
+  rollout-studio follow-verl DUMP_DIR --out DIR [--metrics FILE] [--preset NAME | --schedule FILE] [--idle-exit-s S]
   rollout-studio presets
   rollout-studio demo            GRPO on the demo dataset from the tiny base (demo/run.toml), on CPU
   rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
@@ -60,6 +63,11 @@ push asks the engine running a run to score with a schedule file or a version th
 (rollback); the engine switches at the next step if the version passes its check. It takes schedule
 files only from the run directory, the run configuration's folder, the configured schedule's folder and
 the workspace holding .rollout-studio/runs (docs/run-directory.md, "Run control").
+
+import writes another trainer's finished run as a Rollout Studio run directory (docs/importing.md):
+TRL's completions folder, verl's rollout dumps, or a JSONL of samples; every sample is scored again by
+the chosen reward (default preset tool-n1), the trainer's own reward kept beside it. follow-verl does
+the same while a verl run writes its dumps.
 
 Presets: ${Object.keys(PRESETS).join(", ")} (see \`rollout-studio presets\` for their options).`;
 
@@ -90,6 +98,10 @@ export async function main(argv: string[]): Promise<number> {
         return await debugSample(rest);
       case "monitors":
         return await monitorsCommand(rest);
+      case "import":
+        return await importRun("import", rest);
+      case "follow-verl":
+        return await importRun("follow-verl", rest);
       case "presets":
         return presets();
       case "demo":

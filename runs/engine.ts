@@ -38,14 +38,25 @@ export function parseEvent(line: string): EngineEvent | null {
 
 /** The command that runs the engine: python -m rollout_engine.train with engine/ on PYTHONPATH. */
 export function engineCommand(options: EngineOptions): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
-  const args = ["-m", "rollout_engine.train", "--config", path.resolve(options.config)];
+  const args = ["--config", path.resolve(options.config)];
   if (options.runDir) args.push("--run-dir", path.resolve(options.runDir));
   if (options.resume) args.push("--resume");
+  return pythonModuleCommand(options.root, "rollout_engine.train", args, options);
+}
+
+/** python -m MODULE ARGS with the engine's package on PYTHONPATH, in the Python set-up chose (or `python`). */
+export function pythonModuleCommand(
+  root: string,
+  module: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; python?: string } = {},
+): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const base = options.env ?? process.env;
-  const pythonPath = [path.join(options.root, "engine"), base.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  const pythonPath = [path.join(root, "engine"), base.PYTHONPATH].filter(Boolean).join(path.delimiter);
   const env = { ...base, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: "1" };
-  if (options.python) return { command: options.python, args, env };
-  return { command: "bash", args: [path.join(options.root, "scripts", "python.sh"), ...args], env };
+  const full = ["-m", module, ...args];
+  if (options.python) return { command: options.python, args: full, env };
+  return { command: "bash", args: [path.join(root, "scripts", "python.sh"), ...full], env };
 }
 
 /**

@@ -37,10 +37,12 @@ def test_every_kind_has_valid_and_invalid_fixtures():
         assert any(n.startswith("valid") for n in names) and any(n.startswith("invalid-") for n in names), folder
 
 
-def test_every_file_of_the_fixture_run_follows_the_contract():
-    checked = assert_run_dir_valid(RUN_SMALL)
-    files = [p for p in RUN_SMALL.rglob("*") if p.is_file()]
-    assert checked >= len(files) and len(files) >= 9
+@pytest.mark.parametrize("fixture", ["run-small", "run-imported"])  # the engine's own run; one written by `rollout-studio import`
+def test_every_file_of_the_fixture_run_follows_the_contract(fixture):
+    run = ROOT / "test" / "fixtures" / fixture
+    checked = assert_run_dir_valid(run)
+    files = [p for p in run.rglob("*") if p.is_file()]
+    assert checked >= len(files) and len(files) >= 6
 
 
 @pytest.mark.parametrize("path", fixtures("control", "ControlCommand"))

@@ -423,6 +423,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         source = reward_source(args)
+        if not args.source.exists():
+            raise ForeignRunError(f"{args.source}: no such file or folder")
         if args.command == "follow-verl":
             from .verl import follow
 
