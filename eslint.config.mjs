@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".venv/**", "**/*.d.ts", "engine/**", "test/reward/schedules/**"] },
+  { ignores: ["dist/**", ".device/**", "node_modules/**", ".venv/**", "**/*.d.ts", "engine/**", "test/reward/schedules/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
