@@ -92,7 +92,7 @@ def as_calls(value: Any) -> list[dict[str, Any]] | None:
     return calls
 
 
-def _number(value: Any) -> float | None:
+def number_or_none(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
@@ -162,8 +162,8 @@ def read_jsonl(path: Path) -> dict[int, list[ForeignSample]]:
         steps.setdefault(step, []).append(ForeignSample(
             step=step, prompt_id=str(row.get("id") or row.get("prompt_id") or f"line-{n}"), messages=messages,
             completion=row["completion"], ground_truth=calls, truth_for_reward=calls if calls is not None else row.get("ground_truth"),
-            tools=row.get("tools") if isinstance(row.get("tools"), list) else [], source_reward=_number(row.get("reward")),
-            advantage=_number(row.get("advantage"))))
+            tools=row.get("tools") if isinstance(row.get("tools"), list) else [], source_reward=number_or_none(row.get("reward")),
+            advantage=number_or_none(row.get("advantage"))))
     return steps
 
 
@@ -216,12 +216,12 @@ def read_trl(folder: Path, dataset: DatasetIndex | None) -> dict[int, list[Forei
                 calls, tools, messages, prompt_id = sample.ground_truth, sample.tools, sample.messages, sample.id
             # TRL's reward is the (weighted) sum of its functions' columns, a function's None (NaN) left out; all
             # None: no reward. The weights are not in the table: a run with reward_weights other than 1 shows the plain sum.
-            values = [v for v in (_number(row.get(c)) for c in reward_columns) if v is not None]
+            values = [v for v in (number_or_none(row.get(c)) for c in reward_columns) if v is not None]
             total = sum(values) if values else None
             steps.setdefault(step, []).append(ForeignSample(
                 step=step, prompt_id=str(prompt_id or "prompt-" + hashlib.sha1(prompt_text.encode()).hexdigest()[:12]), messages=messages,
                 completion=str(row["completion"]), ground_truth=calls, truth_for_reward=calls, tools=tools,
-                source_reward=total, advantage=_number(row.get("advantage"))))
+                source_reward=total, advantage=number_or_none(row.get("advantage"))))
     return steps
 
 
@@ -239,9 +239,9 @@ def trl_update_stats(folder: Path) -> dict[int, dict[str, Any]]:
     stats: dict[int, dict[str, Any]] = {}
     for entry in history:
         if isinstance(entry, dict) and isinstance(entry.get("step"), int):
-            stats[entry["step"]] = {"learning_rate": _number(entry.get("learning_rate")), "kl": _number(entry.get("kl")),
-                                    "entropy": _number(entry.get("entropy")), "grad_norm": _number(entry.get("grad_norm")),
-                                    "clip_fraction": _number(entry.get("clip_ratio/region_mean"))}
+            stats[entry["step"]] = {"learning_rate": number_or_none(entry.get("learning_rate")), "kl": number_or_none(entry.get("kl")),
+                                    "entropy": number_or_none(entry.get("entropy")), "grad_norm": number_or_none(entry.get("grad_norm")),
+                                    "clip_fraction": number_or_none(entry.get("clip_ratio/region_mean"))}
     return stats
 
 
@@ -305,7 +305,7 @@ class ForeignRun:
         scored_s = time.time() - t0
         for score in scores:
             self.writer.reward_version(score["version"], self.host.schedules.get(score["version"]), self.host.schedule_file, step)
-        rewards = [score["total"] if _number(score["total"]) is not None else None for score in scores]
+        rewards = [score["total"] if number_or_none(score["total"]) is not None else None for score in scores]
         groups = groups_of(samples)
         if all(s.advantage is not None for s in samples):
             advantages = [float(s.advantage) for s in samples]  # type: ignore[arg-type]  — the trainer's own
@@ -414,24 +414,30 @@ def main(argv: Iterable[str] | None = None) -> int:
         p.add_argument("--preset")
         p.add_argument("--schedule")
         p.add_argument("--option", action="append")
+        p.add_argument("--dataset", type=Path, help="the training data (Rollout Studio's format), for completions without a ground truth")
         if name == "import":
             p.add_argument("--format", choices=["trl", "verl", "jsonl"])
-            p.add_argument("--dataset", type=Path, help="the training data (Rollout Studio's format), for completions without a ground truth")
         else:
             p.add_argument("--metrics", type=Path, help="verl's file-logger output (JSON Lines)")
             p.add_argument("--idle-exit-s", type=float, default=0.0, help="stop after this long with nothing new (0: follow until interrupted)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         source = reward_source(args)
-        if not args.source.exists():
+        if not args.source.exists() and args.command == "import":
             raise ForeignRunError(f"{args.source}: no such file or folder")
+        dataset = DatasetIndex(args.dataset) if args.dataset else None
         if args.command == "follow-verl":
+            import signal
+
             from .verl import follow
 
-            follow(args.source, args.out, source, metrics_file=args.metrics, idle_exit_s=args.idle_exit_s)
+            def stop(*_: Any) -> None:  # SIGTERM ends the follower as Ctrl-C does: the run is marked stopped
+                raise KeyboardInterrupt
+
+            signal.signal(signal.SIGTERM, stop)
+            follow(args.source, args.out, source, metrics_file=args.metrics, idle_exit_s=args.idle_exit_s, dataset=dataset)
             return 0
         fmt = args.format or detect_format(args.source)
-        dataset = DatasetIndex(args.dataset) if getattr(args, "dataset", None) else None
         if fmt == "jsonl":
             steps, stats = read_jsonl(args.source), None
         elif fmt == "trl":
@@ -439,7 +445,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         else:
             from .verl import read_dumps
 
-            steps, stats = read_dumps(args.source), None
+            steps, stats = read_dumps(args.source, dataset), None
         import_steps(steps, args.out, source, trainer=fmt, path=args.source.resolve(), update_stats=stats)
         print(f"wrote {args.out}")
         return 0
