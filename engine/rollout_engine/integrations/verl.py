@@ -41,6 +41,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
@@ -67,6 +68,7 @@ class ScoreBatcher:
         self.batches = 0
         self._pending: list[tuple[dict[str, Any], int, float, Future]] = []
         self._lock = threading.Condition()
+        self._host_lock = threading.Lock()  # the host answers one request at a time
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="rollout-studio-batcher", daemon=True)
         self._thread.start()
@@ -77,7 +79,8 @@ class ScoreBatcher:
             if self._closed:
                 raise RewardHostError("the Rollout Studio reward bridge is closed")
             self._pending.append((sample, step, progress, future))
-            self._lock.notify()
+            if len(self._pending) == 1 or len(self._pending) >= self.max_batch:  # wake the batcher only when it has something to decide
+                self._lock.notify()
         return future
 
     def _run(self) -> None:
@@ -96,6 +99,15 @@ class ScoreBatcher:
                 batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
             self._score(batch)
 
+    def score_now(self, samples: list[dict[str, Any]], step: int, progress: float) -> list[dict[str, Any]]:
+        """Scores a batch at once (from any thread)."""
+        with self._host_lock:
+            if self.host is None:
+                self.host = RewardHost(self.source)
+            scores = self.host.score(samples, step=step, progress=progress, epoch=0.0)
+            self.batches += 1
+            return scores
+
     def _score(self, batch) -> None:
         # One host call per training time in the batch (a batch rarely spans two steps).
         by_time: dict[tuple[int, float], list] = {}
@@ -103,10 +115,7 @@ class ScoreBatcher:
             by_time.setdefault((item[1], item[2]), []).append(item)
         for (step, progress), items in by_time.items():
             try:
-                if self.host is None:
-                    self.host = RewardHost(self.source)
-                scores = self.host.score([s for s, *_ in items], step=step, progress=progress, epoch=0.0)
-                self.batches += 1
+                scores = self.score_now([s for s, *_ in items], step, progress)
             except Exception as err:  # noqa: BLE001 — every waiting call gets the error
                 for *_, future in items:
                     future.set_exception(err)
@@ -123,8 +132,61 @@ class ScoreBatcher:
             self.host.close()
 
 
+class LoopBatcher:
+    """The same batching inside one asyncio event loop (verl's reward loop awaits an async reward function):
+    calls wait in the loop, and a batch goes to the reward host in a worker thread; no thread hand-off per call."""
+
+    def __init__(self, batcher: ScoreBatcher):
+        self.batcher = batcher
+        self._pending: list[tuple[dict[str, Any], int, float, asyncio.Future]] = []
+        self._flush: asyncio.TimerHandle | None = None
+
+    def submit(self, sample: dict[str, Any], step: int, progress: float) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._pending.append((sample, step, progress, future))
+        if len(self._pending) >= self.batcher.max_batch:
+            self._send(loop)
+        elif self._flush is None:
+            self._flush = loop.call_later(self.batcher.max_wait_s, self._send, loop)
+        return future
+
+    def _send(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        batch, self._pending = self._pending, []
+        by_time: dict[tuple[int, float], list] = {}
+        for item in batch:
+            by_time.setdefault((item[1], item[2]), []).append(item)
+        for (step, progress), items in by_time.items():
+            done = loop.run_in_executor(None, self.batcher.score_now, [s for s, *_ in items], step, progress)
+            done.add_done_callback(lambda d, items=items: self._answer(d, items))
+
+    @staticmethod
+    def _answer(done: asyncio.Future, items: list) -> None:
+        error = done.exception()
+        for k, (*_, future) in enumerate(items):
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(done.result()[k])
+
+
+_LOOP_BATCHERS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, LoopBatcher]]" = weakref.WeakKeyDictionary()
 _BATCHERS: dict[str, ScoreBatcher] = {}
 _BATCHERS_LOCK = threading.Lock()
+
+
+def _loop_batcher(schedule: str | None, preset: str | None, options: dict[str, Any] | None) -> LoopBatcher:
+    batcher = _batcher(schedule, preset, options)
+    per_loop = _LOOP_BATCHERS.setdefault(asyncio.get_running_loop(), {})
+    key = str(id(batcher))
+    if key not in per_loop or per_loop[key].batcher is not batcher:
+        per_loop[key] = LoopBatcher(batcher)
+    return per_loop[key]
 
 
 def _batcher(schedule: str | None, preset: str | None, options: dict[str, Any] | None) -> ScoreBatcher:
@@ -207,7 +269,7 @@ async def compute_score_async(data_source: str, solution_str: str, ground_truth:
     on_failure = kwargs.pop("on_failure", "mark")
     sample, truth = _request(solution_str, ground_truth, extra_info)
     step, progress = training_time(extra_info, kwargs.pop("rollout_data_dir", None), kwargs.pop("total_steps", None))
-    score = await asyncio.wrap_future(_batcher(schedule, preset, options).submit(sample, step, progress))
+    score = await _loop_batcher(schedule, preset, options).submit(sample, step, progress)
     if on_failure == "raise" and number_or_none(score.get("total")) is None:
         failure = score.get("failure") or {}
         raise RewardHostError(f"Rollout Studio reward failure ({failure.get('kind')}): {failure.get('message')}")
