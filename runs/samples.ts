@@ -34,7 +34,7 @@ export interface SampleRow {
 }
 
 export interface SampleDetail
-  extends Pick<TrajectoryRecord, "step" | "group" | "sample" | "prompt_id" | "completion" | "calls" | "parse_failure" | "ground_truth" | "reward" | "components" | "failure" | "advantage" | "reward_version" | "finish_reason" | "reward_logs"> {
+  extends Pick<TrajectoryRecord, "step" | "group" | "sample" | "prompt_id" | "completion" | "calls" | "parse_failure" | "ground_truth" | "reward" | "components" | "failure" | "advantage" | "reward_version" | "finish_reason" | "reward_logs" | "source_reward"> {
   index: number;
   messages: { role: string; content: string }[];
   tools: unknown[];
@@ -420,6 +420,7 @@ export class SampleStore {
       reward_version: r.reward_version,
       finish_reason: r.finish_reason,
       ...(r.reward_logs?.length ? { reward_logs: r.reward_logs } : {}),
+      ...(r.source_reward !== undefined ? { source_reward: r.source_reward } : {}),
       siblings,
     };
   }

@@ -215,6 +215,11 @@ function renderHeader(): void {
     el("span", { class: `status status-${run.status}` }, `${run.status}${live && run.status === "running" ? " (live)" : ""}`),
     el("span", { class: "meta" }, `step ${run.step}${max ? ` of ${max}` : ""} · ${reward} · ${run.reward_versions.length} reward version${run.reward_versions.length === 1 ? "" : "s"}`),
   );
+  if (run.source) {
+    // Trained elsewhere: say by what and how it got here (run control is the engine's, so it is not offered).
+    const how = { import: "imported from", follow: "followed from", live: "written live by Rollout Studio's callback in" }[run.source.mode ?? "import"];
+    header.append(el("span", { class: "meta source" }, `${how} ${{ trl: "TRL", verl: "verl", jsonl: "a JSONL file" }[run.source.trainer]}: ${run.source.path}`));
+  }
   const actions = el("div", { class: "actions" });
   const button = (label: string, message: DashboardToHost, secondary = true) => {
     const b = el("vscode-button", secondary ? { secondary: "" } : {}, label);

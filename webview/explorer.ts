@@ -292,7 +292,9 @@ function renderDetail(): void {
     detailPane.append(el("h3", {}, "Reward output"), out);
   }
 
-  detailPane.append(el("h3", {}, "Completion"), highlighted(d.completion), el("p", { class: "meta" }, `finish: ${d.finish_reason} · reward version ${d.reward_version}`));
+  // A run from another trainer (TRL, verl, an import): the reward that trainer trained on, beside Rollout Studio's.
+  const trainerReward = d.source_reward === undefined ? "" : ` · the trainer's own reward ${d.source_reward === null ? "none" : d.source_reward.toFixed(3)}`;
+  detailPane.append(el("h3", {}, "Completion"), highlighted(d.completion), el("p", { class: "meta" }, `finish: ${d.finish_reason} · reward version ${d.reward_version}${trainerReward}`));
   const prompt = el("div", { class: "prompt" });
   for (const m of d.messages) prompt.append(el("div", { class: `message role-${m.role}` }, el("span", { class: "role" }, m.role), el("pre", {}, m.content)));
   const tools = el("details", {}, el("summary", {}, `${d.tools.length} tools`), el("pre", {}, JSON.stringify(d.tools, null, 2)));

@@ -146,6 +146,18 @@ describe("sample store", () => {
     }
   });
 
+  it("a run written by rollout-studio import says where it came from and keeps the trainer's reward beside Rollout Studio's", () => {
+    const imported = path.resolve(import.meta.dirname, "..", "fixtures", "run-imported");
+    assert.deepEqual(readRunInfo(imported).source, { trainer: "jsonl", path: "demo/rollouts.jsonl", mode: "import" });
+    const store = new SampleStore();
+    for (const f of stepFiles(imported)) store.addIndexFile(path.join(imported, "index", path.basename(f.file)), f.file);
+    assert.equal(store.size, 16);
+    const details = Array.from({ length: store.size }, (_, i) => store.detail(i));
+    assert.deepEqual(details.slice(0, 4).map((d) => d.source_reward), [1, 0, 0.5, 0.2]); // as the JSONL recorded them
+    assert.ok(details.every((d) => typeof d.reward === "number" && Object.keys(d.components).length > 0)); // scored again by tool-n1
+    assert.equal(fixtureStore(true).detail(0).source_reward, undefined); // the engine's own runs have none
+  });
+
   it("filters and sorts over all samples as a plain scan would", () => {
     const store = fixtureStore(true);
     const rows = allRows(store);
