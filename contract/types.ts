@@ -223,6 +223,10 @@ export interface RunSettings {
   checkpoint_every?: number;
   eval_every?: number;
   time_limit_s?: number;
+  /**
+   * What trains the run: Rollout Studio's engine, or TRL's GRPOTrainer (docs/trl.md).
+   */
+  engine?: "rollout-studio" | "trl";
 }
 export interface Checkpoint {
   /**

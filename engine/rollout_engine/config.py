@@ -76,6 +76,7 @@ class RunSettings:
     checkpoint_every: int = 25
     eval_every: int = 0  # > 0: evaluate the starting policy and then every N steps; always after the last step
     time_limit_s: float = 0.0  # > 0: end the run after the step that passes this many seconds of training
+    engine: Literal["rollout-studio", "trl"] = "rollout-studio"  # trl: TRL's GRPOTrainer trains it (integrations/trl_run.py)
 
 
 @dataclass
@@ -194,5 +195,9 @@ def validate(config: RunConfig, where: str = "run configuration") -> None:
         raise ConfigError(f"{where}: [policy] micro_batch_size and lora_rank must be at least 0")
     if config.policy.backend == "tiny" and (config.policy.lora_rank or config.policy.precision not in ("auto", "fp32")):
         raise ConfigError(f"{where}: [policy] lora_rank and precision = bf16 are for backend = \"hf\"; the tiny policy trains in fp32")
+    if config.run.engine == "trl" and (config.policy.backend != "hf" or config.data.eval or config.run.eval_every or config.run.time_limit_s):
+        raise ConfigError(f"{where}: [run] engine = \"trl\" trains a transformers model with TRL's GRPOTrainer: it needs [policy] backend = "
+                          "\"hf\" and a local model, and has no held-out evaluation or time limit here (remove [data] eval, "
+                          "[run] eval_every and time_limit_s)")
     if config.policy.backend == "hf" and not config.policy.model:
         raise ConfigError(f"{where}: [policy] backend = \"hf\" needs model = a local path to a transformers model")

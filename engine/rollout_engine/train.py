@@ -504,6 +504,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.resume and not args.run_dir:
             raise ConfigError("--resume needs --run-dir, the run to continue")
         run_dir = Path(args.run_dir or config.run.dir or fresh_run_dir(PROJECT_ROOT / ".rollout-studio" / "runs"))
+        if config.run.engine == "trl":
+            if args.resume:
+                raise ConfigError("--resume: a TRL run resumes from its own checkpoints (<run dir>/trl/checkpoint-N); Rollout Studio does not resume it")
+            from .integrations.trl_run import train_with_trl
+
+            train_with_trl(config, run_dir, run_dir.name, schedule_roots(config, run_dir, args.config))
+            return 0
         train(config, run_dir, run_dir.name, resume=args.resume, config_file=args.config)
         return 0
     except (ConfigError, DatasetError, RunInUseError, RunExistsError, NewerRunError) as err:

@@ -232,3 +232,72 @@ def test_a_grpo_trainer_run_is_scored_by_the_reward_host_and_written_as_a_rollou
         assert [r["advantage"] for r in again] == pytest.approx([r["advantage"] for r in steps[step]], abs=1e-5)  # TRL's own
     imported_metrics = [json.loads(line) for line in (imported / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in imported_metrics] == [1, 2, 3]
+
+
+def test_a_run_configuration_with_engine_trl_trains_through_the_engine_command_and_stops_when_asked(tmp_path):
+    """`[run] engine = "trl"`: the engine's own command (what Start RL Run and `rollout-studio train` start)
+    trains with TRL's GRPOTrainer, writes the run directory, speaks the engine's events and takes a stop
+    through the control socket (TRL stops and saves after the step)."""
+    for name in ("trl", "transformers", "datasets"):
+        pytest.importorskip(name, reason=TRL_MISSING)
+    from contract_check import assert_run_dir_valid
+    from rollout_engine.hf_model import make_model_folder
+
+    import os
+    import socket
+
+    model = make_model_folder(tmp_path / "model", "test")
+    rows = [json.loads(line) for line in (ROOT / "demo" / "data" / "train.jsonl").read_text().splitlines()[:40]]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "run.toml").write_text(f"""
+[data]
+train = "train.jsonl"
+template = "tool-n1"
+[policy]
+backend = "hf"
+model = "{model}"
+max_new_tokens = 12
+gradient_checkpointing = false
+[reward]
+schedule = "{SCHEDULES / 'length.ts'}"
+[grpo]
+num_generations = 4
+prompts_per_step = 2
+max_steps = 50
+learning_rate = 1e-3
+[run]
+engine = "trl"
+checkpoint_every = 1000
+""")
+    run = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "engine"), "HF_HUB_OFFLINE": "1"}
+    engine = subprocess.Popen([sys.executable, "-m", "rollout_engine.train", "--config", str(tmp_path / "run.toml"), "--run-dir", str(run)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    events = []
+    try:
+        for line in engine.stdout:
+            if line.startswith("{"):
+                events.append(json.loads(line))
+                if events[-1]["event"] == "step" and events[-1]["step"] == 2:
+                    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    client.connect(json.loads((run / "control.json").read_text())["socket"])
+                    stream = client.makefile("rw")
+                    stream.write(json.dumps({"command": "stop"}) + "\n")
+                    stream.flush()
+                    assert json.loads(stream.readline())["ok"]
+                    client.close()
+        assert engine.wait(timeout=120) == 0, engine.stderr.read()[-3000:]
+    finally:
+        engine.kill()
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "started" and events[0]["max_steps"] == 50 and kinds[-1] == "stopped"
+    steps = [e["step"] for e in events if e["event"] == "step"]
+    assert steps[:2] == [1, 2] and len(steps) <= 4  # it stopped within a step or two of the request, not at 50
+    assert "checkpoint" in kinds  # TRL saved at the stop
+    assert_run_dir_valid(run)
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "stopped" and info["source"]["mode"] == "live" and info["config"]["grpo"]["num_generations"] == 4
+    assert info["checkpoints"] and (run / info["checkpoints"][-1]["path"]).exists()
+    records = [json.loads(line) for line in (run / "rollouts" / "step-000001.jsonl").read_text().splitlines()]
+    assert len(records) == 8 and all("length" in r["components"] for r in records)
+    assert (run / "policy" / "config.json").exists()

@@ -424,6 +424,8 @@ class _RunRecorder:
         self.write_seconds = 0.0  # writing records and metrics, for the overhead
         self._prompt_tokens: dict[str, int] = {}
         self._atexit = False
+        self.on_metrics: Any = None  # called with each metrics row as it is written (the engine's step events: trl_run.py)
+        self.final_status = "finished"  # what on_train_end records; "stopped" when the run was asked to stop
 
     @property
     def overhead(self) -> float:
@@ -499,7 +501,7 @@ class _RunRecorder:
         if self.writer is None or self.writer.ended:
             return
         self._write_waiting()
-        self.writer.finish("finished", {"steps": int(state.global_step), "seconds": round(time.time() - self.started, 1),
+        self.writer.finish(self.final_status, {"steps": int(state.global_step), "seconds": round(time.time() - self.started, 1),
                                         "train_seconds": round(self.train_seconds, 1)})
         logger.info("Rollout Studio: the run is in %s (writing it took %.2f %% of the steps' time)", self.run_dir, 100 * self.overhead)
 
@@ -524,6 +526,8 @@ class _RunRecorder:
         if self.waiting is not None and self.writer is not None:
             row, self.waiting = self.waiting, None
             self.writer.metrics(row["step"], row)
+            if self.on_metrics is not None:
+                self.on_metrics(row)
 
     def _config(self, args, state, model, base) -> dict[str, Any]:
         """TRL's settings in RunConfig's shape (contract/run-directory.schema.json): the ones it has names for."""
