@@ -381,6 +381,57 @@ test("A run written by the CLI opens the same way: dashboard and rollouts", { ti
   await shot("7-cli-run");
 });
 
+test("Start RL Run with engine = \"trl\": TRL's GRPOTrainer trains it, a schedule edit is picked up, dashboard and rollouts as for a native run", { timeout: 4 * 60_000 }, async (t) => {
+  const python = fs.readFileSync(path.join(ROOT, ".rollout-studio", "python"), "utf8").trim();
+  if (spawnSync(python, ["-c", "import trl, transformers, datasets"]).status !== 0) {
+    console.log("skipped: trl, transformers or datasets is not installed for the engine's Python (bash scripts/setup-python.sh installs them)");
+    t.skip("trl is not installed for the engine's Python");
+    return;
+  }
+  const model = path.join(workspace, "tiny-qwen");
+  const made = spawnSync(python, ["-m", "rollout_engine.hf_model", "--shape", "test", "--out", model], { env: { ...process.env, PYTHONPATH: path.join(ROOT, "engine") } });
+  assert.equal(made.status, 0, `making the test model failed: ${made.stderr}`);
+  const train = fs.readFileSync(path.join(ROOT, "demo", "data", "train.jsonl"), "utf8").split("\n").slice(0, 80).join("\n") + "\n";
+  fs.writeFileSync(path.join(workspace, "trl-train.jsonl"), train);
+  const schedule = path.join(workspace, "trl-schedule.ts");
+  fs.copyFileSync(path.join(ROOT, "demo", "reward-schedule.ts"), schedule);
+  fs.writeFileSync(
+    path.join(workspace, "trl-run.toml"),
+    [
+      "[data]", 'train = "trl-train.jsonl"', 'template = "tool-n1"',
+      "[policy]", 'backend = "hf"', `model = "${model}"`, "max_new_tokens = 16", "gradient_checkpointing = false",
+      "[reward]", 'schedule = "trl-schedule.ts"',
+      "[grpo]", "num_generations = 4", "prompts_per_step = 2", "max_steps = 60", "learning_rate = 1e-3",
+      "[run]", 'engine = "trl"', "checkpoint_every = 1000", "",
+    ].join("\n"),
+  );
+  const before = new Set(runDirs());
+  await commandThenPick("Rollout Studio: Start RL Run", "trl-run.toml");
+  const runDir = await until("the TRL run's directory", async () => runDirs().find((d) => !before.has(d) && fs.existsSync(path.join(d, "run.json"))), 90_000);
+  const dashboard = await until("the TRL run's dashboard with 2 steps", async () => {
+    const frame = await frameWithText(".run-header", "TRL");
+    return frame && (await frame.locator(".step-row").count()) >= 2 ? frame : undefined;
+  }, 120_000, 1000);
+  assert.match(await dashboard.locator(".run-header").innerText(), /written live by Rollout Studio's callback in TRL/);
+  // A save in the editor: the reward host reloads the schedule, and later steps are scored by the new version.
+  fs.writeFileSync(schedule, fs.readFileSync(schedule, "utf8").replace("components: {\n", 'components: {\n    brevity: { range: [0, 0.1], score: ({ completion }) => (completion.length < 40 ? 0.1 : 0) },\n'));
+  const info = await until("the run to finish with two reward versions", async () => {
+    const run = JSON.parse(fs.readFileSync(path.join(runDir, "run.json"), "utf8")) as { status: string; reward_versions: string[] };
+    return run.status === "finished" && run.reward_versions.length === 2 ? run : undefined;
+  }, 150_000, 1000);
+  assert.equal(info.reward_versions.length, 2);
+  await shot("15-trl-dashboard");
+  await click(dashboard.locator("vscode-button", { hasText: "Open Rollouts" }));
+  const explorer = await until("the TRL run's samples", () => frameWithText(".count", "of 480 samples"), 60_000);
+  await click(explorer.locator(".viewport .row[data-index]").first());
+  await explorer.locator(".components tr.component").first().waitFor({ timeout: 20_000 });
+  await shot("16-trl-rollouts");
+  // The last step was scored by the edited schedule: its records carry the new component.
+  const last = fs.readdirSync(path.join(runDir, "rollouts")).sort().pop() as string;
+  const records = fs.readFileSync(path.join(runDir, "rollouts", last), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { components: object });
+  assert.ok(records.every((r) => "brevity" in r.components));
+});
+
 test("A run configuration with an error: Start RL Run says which key and file", { timeout: 2 * 60_000 }, async () => {
   fs.writeFileSync(path.join(workspace, "broken-run.toml"), "[grpo]\nnum_generation = 8\n");
   await commandThenPick("Rollout Studio: Start RL Run", "broken-run.toml");
