@@ -13,39 +13,12 @@ from __future__ import annotations
 
 import torch
 
-
-def group_advantages(rewards: list[float | None], group_size: int, scale: bool = True, eps: float = 1e-6) -> tuple[list[float], list[bool]]:
-    """Advantages for consecutive groups of `group_size` rewards, and which samples train.
-
-    A reward failure (None) is left out of its group's statistics and gets advantage 0, excluded."""
-    if len(rewards) % group_size:
-        raise ValueError(f"{len(rewards)} rewards do not split into groups of {group_size}")
-    advantages = [0.0] * len(rewards)
-    trains = [r is not None for r in rewards]
-    for start in range(0, len(rewards), group_size):
-        group = [(i, r) for i, r in enumerate(rewards[start:start + group_size], start) if r is not None]
-        if len(group) < 2:
-            for i, _ in group:
-                trains[i] = False  # a lone survivor has nothing to be compared with
-            continue
-        values = torch.tensor([r for _, r in group], dtype=torch.float64)
-        centred = values - values.mean()
-        if scale:
-            centred = centred / (values.std(unbiased=True) + eps)
-        for (i, _), a in zip(group, centred.tolist()):
-            advantages[i] = a
-    return advantages, trains
+from .advantages import group_advantages, zero_variance_fraction  # noqa: F401 — the loss's inputs, kept importable from here
 
 
 class NonFiniteError(RuntimeError):
     """A NaN or an infinity in a step (logits, loss, gradients or parameters): the run pauses with a
     checkpoint of the last good step instead of training on it."""
-
-
-def zero_variance_fraction(rewards: list[float | None], group_size: int) -> float:
-    """The fraction of groups whose rewards are all equal: they give no gradient."""
-    groups = [[r for r in rewards[s:s + group_size] if r is not None] for s in range(0, len(rewards), group_size)]
-    return sum(1 for g in groups if len(g) < 2 or max(g) == min(g)) / max(1, len(groups))
 
 
 def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..calls import same_calls
-from ..grpo import zero_variance_fraction
+from ..advantages import advantages_by_group, zero_variance_fraction
 from ..reward_client import RewardHost, RewardSource
 from ..rundir import RunWriter, check_new_run_dir
 
@@ -258,24 +258,6 @@ def groups_of(samples: list[ForeignSample]) -> list[tuple[int, int]]:
     return out
 
 
-def group_advantages_by_run(rewards: list[float | None], groups: list[tuple[int, int]], eps: float = 1e-6) -> list[float]:
-    """GRPO's (r − mean) / (std + eps) within each group (groups may differ in size); failures get 0."""
-    members: dict[int, list[int]] = {}
-    for k, (g, _) in enumerate(groups):
-        members.setdefault(g, []).append(k)
-    advantages = [0.0] * len(rewards)
-    for ks in members.values():
-        values = [rewards[k] for k in ks if rewards[k] is not None]
-        if len(values) < 2:
-            continue
-        mean = sum(values) / len(values)
-        std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-        for k in ks:
-            if rewards[k] is not None:
-                advantages[k] = (rewards[k] - mean) / (std + eps)  # type: ignore[operator]
-    return advantages
-
-
 def _stat(values: list[float]) -> dict[str, float]:
     return {"mean": sum(values) / len(values), "min": min(values), "max": max(values)} if values else {"mean": 0.0, "min": 0.0, "max": 0.0}
 
@@ -310,7 +292,8 @@ class ForeignRun:
         if all(s.advantage is not None for s in samples):
             advantages = [float(s.advantage) for s in samples]  # type: ignore[arg-type]  — the trainer's own
         else:
-            advantages = group_advantages_by_run([s.source_reward if s.source_reward is not None else r for s, r in zip(samples, rewards)], groups)
+            advantages = advantages_by_group([s.source_reward if s.source_reward is not None else r for s, r in zip(samples, rewards)],
+                                             [g for g, _ in groups])
         exact = [s.ground_truth is not None and same_calls(score.get("calls"), s.ground_truth) for s, score in zip(samples, scores)]
         records = []
         for k, (s, score) in enumerate(zip(samples, scores)):

@@ -582,7 +582,7 @@ class _RunRecorder:
 
     def _step(self, step: int, batches: list[ScoredBatch], args, kwargs: dict[str, Any], now: float):
         """The step's trajectory records, exact matches and metrics row, from the batches scored in it."""
-        from ..grpo import zero_variance_fraction
+        from ..advantages import zero_variance_fraction
 
         trainer = self.reward.trainer
         size = int(getattr(trainer, "num_generations", None) or getattr(args, "num_generations", 1) or 1)
