@@ -29,7 +29,18 @@ from pathlib import Path
 from typing import Any, Callable, Literal, TypedDict, Union
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CLI = PROJECT_ROOT / "dist" / "cli.cjs"
+BUNDLED = Path(__file__).resolve().parent / "_bundled"  # the wheel's copy of the reward host (scripts/build-wheel.sh)
+
+
+def _default_cli() -> Path:
+    """The reward host's CLI: $ROLLOUT_STUDIO_CLI, the checkout's build, or the one the wheel bundles."""
+    if os.environ.get("ROLLOUT_STUDIO_CLI"):
+        return Path(os.environ["ROLLOUT_STUDIO_CLI"])
+    built = PROJECT_ROOT / "dist" / "cli.cjs"
+    return built if built.exists() or not (BUNDLED / "cli.cjs").exists() else BUNDLED / "cli.cjs"
+
+
+DEFAULT_CLI = _default_cli()
 
 
 LOGS_KEPT = 1000

@@ -26,7 +26,10 @@ from typing import Any, Callable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The run directory's schema version (contract/VERSION): written into run.json; a newer run is not resumed.
-SCHEMA_VERSION = int((PROJECT_ROOT / "contract" / "VERSION").read_text(encoding="utf-8").strip())
+_VERSION_FILE = PROJECT_ROOT / "contract" / "VERSION"
+if not _VERSION_FILE.exists():  # installed from the wheel: its bundled copy
+    _VERSION_FILE = Path(__file__).resolve().parent / "_bundled" / "VERSION"
+SCHEMA_VERSION = int(_VERSION_FILE.read_text(encoding="utf-8").strip())
 
 
 def write_atomic(path: Path, text: str) -> None:
