@@ -150,6 +150,7 @@ export interface RunConfig {
   reward?: RewardConfig;
   grpo?: GRPOConfig;
   run?: RunSettings;
+  verl?: VerlConfig;
 }
 export interface DataConfig {
   /**
@@ -224,9 +225,26 @@ export interface RunSettings {
   eval_every?: number;
   time_limit_s?: number;
   /**
-   * What trains the run: Rollout Studio's engine, or TRL's GRPOTrainer (docs/trl.md).
+   * What trains the run: Rollout Studio's engine, TRL's GRPOTrainer (docs/trl.md) or verl (docs/verl.md).
    */
-  engine?: "rollout-studio" | "trl";
+  engine?: "rollout-studio" | "trl" | "verl";
+}
+/**
+ * How a run with engine = "verl" starts verl.
+ */
+export interface VerlConfig {
+  /**
+   * The command that starts verl's trainer.
+   */
+  launcher?: string[];
+  /**
+   * verl key=value settings added last.
+   */
+  overrides?: string[];
+  /**
+   * verl before 0.7.1: the reward function's keys without the reward. prefix.
+   */
+  legacy_reward_keys?: boolean;
 }
 export interface Checkpoint {
   /**

@@ -76,7 +76,15 @@ class RunSettings:
     checkpoint_every: int = 25
     eval_every: int = 0  # > 0: evaluate the starting policy and then every N steps; always after the last step
     time_limit_s: float = 0.0  # > 0: end the run after the step that passes this many seconds of training
-    engine: Literal["rollout-studio", "trl"] = "rollout-studio"  # trl: TRL's GRPOTrainer trains it (integrations/trl_run.py)
+    engine: Literal["rollout-studio", "trl", "verl"] = "rollout-studio"  # trl, verl: that trainer trains it (integrations/trl_run.py, verl_run.py)
+
+
+@dataclass
+class VerlConfig:
+    """For [run] engine = "verl" (integrations/verl_run.py): how to start verl, and the settings of your cluster."""
+    launcher: list[str] = field(default_factory=lambda: ["python3", "-m", "verl.trainer.main_ppo"])
+    overrides: list[str] = field(default_factory=list)  # verl key=value settings added last (GPUs, nodes, rollout engine, …)
+    legacy_reward_keys: bool = False  # verl before 0.7.1: custom_reward_function.* instead of reward.custom_reward_function.*
 
 
 @dataclass
@@ -86,6 +94,7 @@ class RunConfig:
     reward: RewardConfig = field(default_factory=RewardConfig)
     grpo: GRPOConfig = field(default_factory=GRPOConfig)
     run: RunSettings = field(default_factory=RunSettings)
+    verl: VerlConfig = field(default_factory=VerlConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -199,5 +208,8 @@ def validate(config: RunConfig, where: str = "run configuration") -> None:
         raise ConfigError(f"{where}: [run] engine = \"trl\" trains a transformers model with TRL's GRPOTrainer: it needs [policy] backend = "
                           "\"hf\" and a local model, and has no held-out evaluation or time limit here (remove [data] eval, "
                           "[run] eval_every and time_limit_s)")
+    if config.run.engine == "verl" and (config.policy.backend != "hf" or not config.verl.launcher):
+        raise ConfigError(f"{where}: [run] engine = \"verl\" trains a transformers model with verl: it needs [policy] backend = \"hf\", "
+                          "model = the model's path as verl's workers see it, and [verl] launcher")
     if config.policy.backend == "hf" and not config.policy.model:
         raise ConfigError(f"{where}: [policy] backend = \"hf\" needs model = a local path to a transformers model")

@@ -504,6 +504,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.resume and not args.run_dir:
             raise ConfigError("--resume needs --run-dir, the run to continue")
         run_dir = Path(args.run_dir or config.run.dir or fresh_run_dir(PROJECT_ROOT / ".rollout-studio" / "runs"))
+        if config.run.engine == "verl":
+            if args.resume:
+                raise ConfigError("--resume: a verl run resumes from its own checkpoints (trainer.resume_mode); Rollout Studio does not resume it")
+            from .integrations.verl_run import train_with_verl
+
+            summary = train_with_verl(config, run_dir, run_dir.name, schedule_roots(config, run_dir, args.config))
+            return 1 if summary.get("failed") else 0
         if config.run.engine == "trl":
             if args.resume:
                 raise ConfigError("--resume: a TRL run resumes from its own checkpoints (<run dir>/trl/checkpoint-N); Rollout Studio does not resume it")

@@ -213,7 +213,9 @@ def close_all() -> None:
 
 
 def training_time(extra_info: dict[str, Any] | None, rollout_data_dir: str | None, total_steps: int | None) -> tuple[int, float]:
-    """(step, progress) for the schedule: from the newest rollout dump, else extra_info, else (0, 0)."""
+    """(step, progress) for the schedule: from the newest rollout dump, else extra_info, else (0, 0).
+    total_steps may come as text (reward_kwargs from a command line)."""
+    total_steps = int(total_steps) if total_steps not in (None, "") else None
     step = 0
     if rollout_data_dir:
         done = [int(p.stem) for p in Path(rollout_data_dir).glob("*.jsonl") if p.stem.isdigit()]
@@ -375,40 +377,13 @@ def update_stats(data: dict[str, Any]) -> dict[str, Any]:
 def follow(dump_dir: Path, out: Path, source: RewardSource, *, metrics_file: Path | None = None, idle_exit_s: float = 0.0,
            poll_s: float = 1.0, settle_s: float = 1.0, metrics_wait_s: float = 10.0, log: Callable[[str], None] = print,
            host: RewardHost | None = None, dataset: DatasetIndex | None = None) -> Path:
-    """Writes verl's rollout dumps as a Rollout Studio run while verl writes them: each `{step}.jsonl` once its
-    size has held for `settle_s` (verl writes a dump whole), with the file logger's metrics of that step when
-    they come within `metrics_wait_s`. Ends after `idle_exit_s` without a new dump (0: on Ctrl-C), marking the
-    run finished; an interrupt marks it stopped."""
+    """Writes verl's rollout dumps as a Rollout Studio run while verl writes them (follow_dumps). Ends after
+    `idle_exit_s` without a new dump (0: on Ctrl-C), marking the run finished; an interrupt marks it stopped."""
     run = ForeignRun(out, source, trainer="verl", path=dump_dir.resolve(), mode="follow", host=host)
-    seen: dict[int, tuple[int, float]] = {}  # step -> (size, when first seen at that size)
-    done: set[int] = set()
-    last_new = time.time()
     status, error = "finished", None
     try:
-        while True:
-            now = time.time()
-            ready = []
-            for path in dump_dir.glob("*.jsonl") if dump_dir.exists() else []:
-                if not path.stem.isdigit() or int(path.stem) == 0 or int(path.stem) in done:
-                    continue
-                step, size = int(path.stem), path.stat().st_size
-                if seen.get(step, (None,))[0] != size:
-                    seen[step] = (size, now)
-                elif now - seen[step][1] >= settle_s and size > 0:
-                    ready.append((step, path))
-            for step, path in sorted(ready):
-                metrics = logger_metrics(metrics_file)
-                if metrics_file is not None and step not in metrics and now - seen[step][1] < settle_s + metrics_wait_s:
-                    continue  # its metrics line may be on its way
-                samples = dump_samples(path, path.read_text(encoding="utf-8"), step, on_bad_line=log, dataset=dataset)
-                done.add(step)
-                last_new = now
-                if samples:
-                    row = run.write_step(step, samples, update_stats(metrics.get(step, {})))
-                    log(f"step {step}: {len(samples)} samples, reward {row['reward']['mean']:.3f}, exact {row['exact_match_rate']:.0%}")
-            if idle_exit_s and time.time() - last_new >= idle_exit_s:
-                break
-            time.sleep(poll_s)
+        follow_dumps(run, dump_dir, metrics_file=metrics_file, idle_exit_s=idle_exit_s, poll_s=poll_s, settle_s=settle_s,
+                     metrics_wait_s=metrics_wait_s, log=log, dataset=dataset)
     except KeyboardInterrupt:
         status = "stopped"
     except BaseException as err:
@@ -417,3 +392,47 @@ def follow(dump_dir: Path, out: Path, source: RewardSource, *, metrics_file: Pat
     finally:
         run.finish(status, error)
     return out
+
+
+def follow_dumps(run: ForeignRun, dump_dir: Path, *, metrics_file: Path | None = None, idle_exit_s: float = 0.0, poll_s: float = 1.0,
+                 settle_s: float = 1.0, metrics_wait_s: float = 10.0, log: Callable[[str], None] = print,
+                 dataset: DatasetIndex | None = None, stop: threading.Event | None = None,
+                 on_step: Callable[[dict[str, Any]], None] | None = None) -> None:
+    """The follower's loop: each `{step}.jsonl` is written to `run` once its size has held for `settle_s`
+    (verl writes a dump whole), with the file logger's metrics of that step when they come within
+    `metrics_wait_s`. Returns after `idle_exit_s` without a new dump, or when `stop` is set (after a last
+    look that takes every dump there is)."""
+    seen: dict[int, tuple[int, float]] = {}  # step -> (size, when first seen at that size)
+    done: set[int] = set()
+    last_new = time.time()
+    while True:
+        last_look = stop is not None and stop.is_set()
+        now = time.time()
+        ready = []
+        for path in dump_dir.glob("*.jsonl") if dump_dir.exists() else []:
+            if not path.stem.isdigit() or int(path.stem) == 0 or int(path.stem) in done:
+                continue
+            step, size = int(path.stem), path.stat().st_size
+            if seen.get(step, (None,))[0] != size and not last_look:
+                seen[step] = (size, now)
+            elif size > 0 and (last_look or now - seen[step][1] >= settle_s):
+                ready.append((step, path))
+        for step, path in sorted(ready):
+            metrics = logger_metrics(metrics_file)
+            if metrics_file is not None and step not in metrics and not last_look and now - seen[step][1] < settle_s + metrics_wait_s:
+                continue  # its metrics line may be on its way
+            samples = dump_samples(path, path.read_text(encoding="utf-8"), step, on_bad_line=log, dataset=dataset)
+            done.add(step)
+            last_new = now
+            if samples:
+                row = run.write_step(step, samples, update_stats(metrics.get(step, {})))
+                if on_step is not None:
+                    on_step(row)
+                else:
+                    log(f"step {step}: {len(samples)} samples, reward {row['reward']['mean']:.3f}, exact {row['exact_match_rate']:.0%}")
+        if last_look or (idle_exit_s and time.time() - last_new >= idle_exit_s):
+            return
+        if stop is not None:
+            stop.wait(poll_s)
+        else:
+            time.sleep(poll_s)
