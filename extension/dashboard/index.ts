@@ -3,6 +3,9 @@
 import path from "node:path";
 import * as vscode from "vscode";
 
+import fs from "node:fs";
+
+import { foreignRunKind } from "../../runs/foreign";
 import { registerCommand } from "../plumbing/commands";
 import { runDirOf, safeStatus, type Runs } from "../runs/pickRun";
 import { Dashboards } from "./dashboard";
@@ -25,6 +28,27 @@ export function activateDashboard(context: vscode.ExtensionContext, { manager, t
           const picked = await vscode.window.showOpenDialog({ title: "Open a run directory (a folder with run.json)", canSelectFolders: true, canSelectFiles: false });
           runDir = picked?.[0]?.fsPath;
           if (!runDir) return;
+        }
+      }
+      if (!fs.existsSync(path.join(runDir, "run.json"))) {
+        // Another trainer's run folder: offer to import it (docs/importing.md).
+        const kind = foreignRunKind(runDir);
+        if (!kind) {
+          void vscode.window.showErrorMessage(`Rollout Studio: ${runDir} is not a run directory (no run.json), nor a TRL output folder or verl dump folder to import.`);
+          return;
+        }
+        const trainer = kind === "trl" ? "a TRL run (its completions tables)" : "a verl run (its rollout dumps)";
+        const answer = await vscode.window.showInformationMessage(
+          `${path.basename(runDir)} is ${trainer}. Import it as a Rollout Studio run? Each sample is scored again by the tool-n1 preset; the trainer's own reward is kept beside it.`,
+          "Import",
+        );
+        if (answer !== "Import") return;
+        const source = runDir;
+        try {
+          runDir = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${path.basename(source)}…` }, () => manager.importRun(source));
+        } catch (err) {
+          void vscode.window.showErrorMessage(`Rollout Studio: could not import ${source}: ${(err as Error).message}`);
+          return;
         }
       }
       dashboards.open(runDir);

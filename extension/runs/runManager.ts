@@ -7,10 +7,11 @@
 
 import fs from "node:fs";
 import path from "node:path";
+import { spawn } from "node:child_process";
 import * as vscode from "vscode";
 
 import type { StepEvent } from "../../contract/types";
-import { launchDetached, parseEvent, type EngineEvent } from "../../runs/engine";
+import { launchDetached, parseEvent, pythonModuleCommand, type EngineEvent } from "../../runs/engine";
 import { sendControl, type RunCommand } from "../../runs/control";
 import { findPython } from "../../runs/python";
 import { liveEnginePid, processAlive, readRunInfo } from "../../runs/runDir";
@@ -92,6 +93,34 @@ export class RunManager implements vscode.Disposable {
     this.output.appendLine(`[start] ${config} → ${runDir} (Python ${python}, torch ${torch})`);
     const pid = launchDetached({ root, config, runDir, resume: !!options.resumeDir, python, env }, log);
     this.track({ runDir, pid, logOffset: offset, ended: false, startedAt: Date.now() });
+    return runDir;
+  }
+
+  /**
+   * Writes another trainer's run folder (TRL's completions, verl's dumps) as a new run in the workspace with
+   * `rollout-studio import`, its samples scored again by `preset`; resolves with the new run directory.
+   */
+  async importRun(source: string, preset = "tool-n1"): Promise<string> {
+    if (!vscode.workspace.isTrusted) throw new Error("This workspace is not trusted: importing scores samples with reward code. Trust the workspace to import runs.");
+    const folder = this.runsFolder();
+    if (!folder) throw new Error("Open a folder first: imported runs are written to .rollout-studio/runs in the workspace.");
+    let runDir = path.join(folder, `${path.basename(source)}-imported`);
+    for (let n = 2; fs.existsSync(runDir); n++) runDir = path.join(folder, `${path.basename(source)}-imported-${n}`);
+    const settings = vscode.workspace.getConfiguration("rolloutStudio");
+    const root = this.context.extensionPath;
+    const { python } = findPython({ configured: settings.get<string>("pythonPath") || undefined, root });
+    const env = { ...process.env, ROLLOUT_STUDIO_NODE: process.execPath, ELECTRON_RUN_AS_NODE: "1" };
+    const { command, args, env: moduleEnv } = pythonModuleCommand(root, "rollout_engine.integrations.foreign", ["import", source, "--out", runDir, "--preset", preset], { env, python });
+    this.output.appendLine(`[import] ${source} → ${runDir}`);
+    const stderr = await new Promise<string>((resolve, reject) => {
+      const child = spawn(command, args, { env: moduleEnv, stdio: ["ignore", "pipe", "pipe"] });
+      let err = "";
+      child.stdout.on("data", (d: Buffer) => this.output.append(d.toString()));
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.on("error", reject);
+      child.on("exit", (code) => (code === 0 ? resolve(err) : reject(new Error(err.trim().split("\n").pop() || `the import exited with code ${code}`))));
+    });
+    if (stderr) this.output.append(stderr);
     return runDir;
   }
 

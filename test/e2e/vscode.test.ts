@@ -437,6 +437,41 @@ test("Start RL Run with engine = \"trl\": TRL's GRPOTrainer trains it, a schedul
   assert.ok(records.every((r) => "brevity" in r.components));
 });
 
+test("Open Run on a verl dump folder: it offers to import it, and the imported run opens with the trainer's reward beside Rollout Studio's", { timeout: 2 * 60_000 }, async () => {
+  const dumps = path.join(workspace, "verl-dumps");
+  fs.mkdirSync(dumps, { recursive: true });
+  for (const step of [1, 2]) fs.copyFileSync(path.join(ROOT, "test", "fixtures", "verl", "rollout-dump-v0.6.1.jsonl"), path.join(dumps, `${step}.jsonl`));
+  // Open Run lists the known runs with "Browse…" last, or goes straight to the folder dialog when there are none.
+  await runCommand("Rollout Studio: Open Run");
+  const input = page.locator(".quick-input-widget input");
+  const browse = page.locator(".quick-input-list .monaco-list-row", { hasText: "Browse for a run directory" }).first();
+  const first = await until("Open Run's picker or its folder dialog", async () =>
+    (await browse.isVisible()) ? "picker" : (await input.isVisible()) && (await input.inputValue()).startsWith("/") ? "dialog" : undefined, 20_000, 200);
+  if (first === "picker") await pickQuickItem("Browse for a run directory");
+  // A folder dialog: type the folder (with its slash, so the dialog goes into it), then take it with OK.
+  await until("the folder dialog to take the folder", async () => {
+    if (!(await input.isVisible())) return true; // closed: the folder was taken
+    if ((await input.inputValue()) !== `${dumps}/`) {
+      await input.fill(`${dumps}/`);
+      return false;
+    }
+    await page.waitForTimeout(500);
+    if ((await input.inputValue()) === `${dumps}/`) await click(page.locator(".quick-input-widget .monaco-button", { hasText: "OK" }).first());
+    return false;
+  }, 30_000, 500);
+  const importButton = page.locator(".notification-toast .monaco-button", { hasText: "Import" });
+  await importButton.first().waitFor({ timeout: 30_000 });
+  assert.match(await page.locator(".notification-toast", { hasText: "verl run" }).first().innerText(), /verl-dumps is a verl run/);
+  await click(importButton.first());
+  const dashboard = await until("the imported run's dashboard", () => frameWithText(".run-header", "imported from verl"), 60_000);
+  assert.equal(await dashboard.locator(".step-row").count(), 2);
+  await click(dashboard.locator("vscode-button", { hasText: "Open Rollouts" }));
+  const explorer = await until("the imported samples", () => frameWithText(".count", "8 of 8 samples"), 30_000);
+  await click(explorer.locator(".viewport .row[data-index]").nth(1));
+  await until("the trainer's own reward in the sample's detail", async () => /the trainer's own reward \d\.\d{3}/.test(await explorer.locator(".detail").innerText()), 20_000);
+  await shot("17-imported-verl-run");
+});
+
 test("A run configuration with an error: Start RL Run says which key and file", { timeout: 2 * 60_000 }, async () => {
   fs.writeFileSync(path.join(workspace, "broken-run.toml"), "[grpo]\nnum_generation = 8\n");
   await commandThenPick("Rollout Studio: Start RL Run", "broken-run.toml");
