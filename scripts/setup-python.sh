@@ -86,6 +86,15 @@ if [ "$python" = "$PWD/.venv/bin/python" ] && [ -z "${ROLLOUT_STUDIO_SKIP_HF:-}"
     echo "setup: note: could not install transformers/peft/trl into .venv; the hf backend's and TRL's tests will be skipped" >&2
 fi
 
+# The playground exports the tiny policy to ONNX (torch.onnx.export needs the onnx package) and its tests
+# check the export with onnxruntime: best effort, as above; without them those tests skip, saying why.
+if [ "$python" = "$PWD/.venv/bin/python" ] && ! "$python" -c 'import onnx, onnxruntime' >/dev/null 2>&1; then
+  echo "setup: installing onnx and onnxruntime into .venv for the playground's export"
+  PIP_RETRIES="${PIP_RETRIES:-0}" PIP_TIMEOUT="${PIP_TIMEOUT:-15}" "$python" -m pip install --quiet --disable-pip-version-check \
+      onnx onnxruntime >/dev/null 2>&1 ||
+    echo "setup: note: could not install onnx/onnxruntime into .venv; the ONNX export's tests will be skipped" >&2
+fi
+
 mkdir -p .rollout-studio
 echo "$python" > .rollout-studio/python
 echo "setup: training engine Python: $python (torch $("$python" -c 'import torch; print(torch.__version__)'))"

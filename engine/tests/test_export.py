@@ -1,0 +1,74 @@
+"""The tiny policy as ONNX for the playground (rollout_engine/export.py) and the fixtures the TypeScript side
+is checked against (test/fixtures/playground; test/runs/playground.test.ts reads the same files)."""
+import importlib.util
+import json
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+torch = pytest.importorskip("torch", reason="PyTorch is not installed for this Python (run bash scripts/setup.sh)")
+FIXTURES = ROOT / "test" / "fixtures" / "playground"
+ORT_MISSING = "onnxruntime is not installed for this Python: the ONNX logits check needs it (bash scripts/setup-python.sh installs it into .venv)"
+
+
+def _fixture_script():
+    spec = importlib.util.spec_from_file_location("make_playground_fixtures", ROOT / "scripts" / "make-playground-fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_tokenizer_and_prompt_fixtures_are_what_the_engine_writes_today():
+    stored = json.loads((FIXTURES / "cases.json").read_text())
+    assert stored == _fixture_script().cases(), "test/fixtures/playground/cases.json is stale: bash scripts/python.sh scripts/make-playground-fixtures.py"
+
+
+def test_onnx_gives_pytorchs_next_token_logits_for_the_fixture_model():
+    ort = pytest.importorskip("onnxruntime", reason=ORT_MISSING)
+    import numpy as np
+
+    from rollout_engine.model import ModelConfig, TinyGPT
+
+    saved = torch.load(FIXTURES / "tiny" / "tiny.pt", map_location="cpu")
+    model = TinyGPT(ModelConfig(**saved["config"])).eval()
+    model.load_state_dict(saved["model"])
+    case = json.loads((FIXTURES / "tiny" / "logits.json").read_text())
+    with torch.no_grad():
+        first, _ = model(torch.tensor([case["prompt_ids"]]))
+    assert torch.allclose(first[0, -1], torch.tensor(case["first_logits"]), atol=1e-5)  # the stored logits are PyTorch's
+    meta = json.loads((FIXTURES / "tiny" / "export.json").read_text())
+    session = ort.InferenceSession(str(FIXTURES / "tiny" / "model.onnx"))
+    empty = np.zeros((1, meta["n_head"], 0, meta["head_dim"]), np.float32)
+    feeds = {"input_ids": np.array([case["prompt_ids"]], np.int64), "position": np.array([0], np.int64)}
+    feeds.update({f"past_{kind}_{i}": empty for i in range(meta["n_layer"]) for kind in ("key", "value")})
+    out = session.run(None, feeds)
+    assert np.abs(out[0][0] - np.array(case["first_logits"])).max() < 1e-4
+    feeds = {"input_ids": np.array([[case["next_id"]]], np.int64), "position": np.array([len(case["prompt_ids"])], np.int64)}
+    feeds.update({f"past_{kind}_{i}": out[1 + 2 * i + (kind == "value")] for i in range(meta["n_layer"]) for kind in ("key", "value")})
+    assert np.abs(session.run(None, feeds)[0][0] - np.array(case["second_logits"])).max() < 1e-4
+
+
+def test_a_runs_checkpoint_exports_beside_it_and_a_bad_request_says_what_to_do(tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime", reason=ORT_MISSING)
+    pytest.importorskip("onnx", reason="onnx is not installed for this Python: torch.onnx.export needs it (bash scripts/setup-python.sh installs it into .venv)")
+    sys.path.insert(0, str(ROOT / "engine" / "tests"))
+    from rollout_engine.export import main
+    from rollout_engine.pretrain import BaseSettings, build_base
+    from test_train import write_run
+    from rollout_engine.train import train
+
+    base = build_base(BaseSettings(steps=3, corpus_size=300, batch_size=4, seq_len=64, n_embd=32, n_head=2), tmp_path / "base", log=lambda _: None)
+    config = write_run(tmp_path, base, "[run]\ncheckpoint_every = 1\n")
+    train(config, tmp_path / "run", "run")
+    assert main(["--run", str(tmp_path / "run"), "--step", "1"]) == 0
+    out = tmp_path / "run" / "exports" / "step-1"
+    meta = json.loads((out / "export.json").read_text())
+    assert meta["step"] == 1 and meta["source"] == "run" and (out / "model.onnx").stat().st_size == meta["bytes"]
+    ort.InferenceSession(str(out / "model.onnx"))  # loads
+    assert main(["--run", str(tmp_path / "run")]) == 0  # the trained policy.pt
+    assert (tmp_path / "run" / "exports" / "final" / "model.onnx").exists()
+    capsys.readouterr()
+    assert main(["--run", str(tmp_path / "run"), "--step", "7"]) == 2
+    assert "no checkpoint at step 7; checkpoints: 1, 2" in capsys.readouterr().err

@@ -1,0 +1,147 @@
+// Sampling the tiny policy in the extension host with onnxruntime-node (the playground; docs/playground.md):
+// the ONNX file `rollout_engine.export` writes is one decoding step with its KV cache, so a prompt is read
+// once and each new token costs one small step. N samples of one prompt run as one batch.
+
+import fs from "node:fs";
+import path from "node:path";
+import type { InferenceSession as Session } from "onnxruntime-node";
+
+import { TinyTokenizer } from "./tinyTokenizer";
+
+export interface ExportInfo {
+  n_layer: number;
+  n_head: number;
+  head_dim: number;
+  vocab_size: number;
+  block_size: number;
+  eos_id: number;
+  pad_id: number;
+  source: string;
+  path: string;
+  step?: number | null;
+}
+
+export interface SampleOptions {
+  n: number;
+  maxNewTokens: number;
+  /** 0: greedy. */
+  temperature: number;
+  topP: number;
+  seed: number;
+}
+
+export interface Sampled {
+  tokens: number[];
+  text: string;
+  finish: "stop" | "length";
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same samples. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One token from a row of logits: the argmax when greedy, else from softmax(logits / temperature) within the top-p nucleus. */
+export function pickToken(logits: Float32Array, temperature: number, topP: number, random: () => number): number {
+  if (temperature <= 1e-5) {
+    let best = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+    return best;
+  }
+  let max = -Infinity;
+  for (const x of logits) max = Math.max(max, x);
+  const probs = new Float64Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += probs[i] = Math.exp((logits[i]! - max) / temperature);
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
+  let kept = 0;
+  let mass = 0;
+  for (const i of order) {
+    if (mass >= topP * sum && kept > 0) break;
+    mass += probs[i]!;
+    kept++;
+  }
+  let r = random() * mass;
+  for (let k = 0; k < kept; k++) {
+    r -= probs[order[k]!]!;
+    if (r <= 0) return order[k]!;
+  }
+  return order[kept - 1]!;
+}
+
+export class OnnxPolicy {
+  private constructor(
+    readonly session: Session,
+    readonly tokenizer: TinyTokenizer,
+    readonly info: ExportInfo,
+    readonly ort: typeof import("onnxruntime-node"),
+  ) {}
+
+  /** Loads FOLDER/model.onnx, tokenizer.json and export.json (what `rollout-studio export` writes). */
+  static async load(folder: string): Promise<OnnxPolicy> {
+    for (const file of ["model.onnx", "tokenizer.json", "export.json"]) {
+      if (!fs.existsSync(path.join(folder, file))) throw new Error(`${folder}: no ${file}; export the checkpoint first (rollout-studio export --run RUN [--step N])`);
+    }
+    const ort = await import("onnxruntime-node");
+    const session = await ort.InferenceSession.create(path.join(folder, "model.onnx"), { intraOpNumThreads: 1, graphOptimizationLevel: "all" });
+    const info = JSON.parse(fs.readFileSync(path.join(folder, "export.json"), "utf8")) as ExportInfo;
+    return new OnnxPolicy(session, TinyTokenizer.load(path.join(folder, "tokenizer.json")), info, ort);
+  }
+
+  /** One decoding step over `n` rows: logits (n × V) of the last position and the new cache. */
+  async step(ids: number[][], position: number, past: Session.OnnxValueMapType | null): Promise<{ logits: Float32Array; cache: Session.OnnxValueMapType }> {
+    const { n_layer: layers, n_head: heads, head_dim: dim } = this.info;
+    const n = ids.length;
+    const width = ids[0]!.length;
+    const feeds: Record<string, import("onnxruntime-node").Tensor> = {
+      input_ids: new this.ort.Tensor("int64", BigInt64Array.from(ids.flat(), (x) => BigInt(x)), [n, width]),
+      position: new this.ort.Tensor("int64", BigInt64Array.of(BigInt(position)), [1]),
+    };
+    for (let i = 0; i < layers; i++) {
+      for (const kind of ["key", "value"]) {
+        feeds[`past_${kind}_${i}`] = (past?.[`present_${kind}_${i}`] as import("onnxruntime-node").Tensor | undefined) ?? new this.ort.Tensor("float32", new Float32Array(0), [n, heads, 0, dim]);
+      }
+    }
+    const out = await this.session.run(feeds);
+    return { logits: out.logits!.data as Float32Array, cache: out };
+  }
+
+  /** `n` continuations of the prompt. Rows that have ended keep stepping (the batch moves together) but add nothing. */
+  async sample(promptIds: number[], options: SampleOptions): Promise<Sampled[]> {
+    const { n, maxNewTokens, temperature, topP, seed } = options;
+    if (promptIds.length + maxNewTokens > this.info.block_size) {
+      throw new Error(`the prompt (${promptIds.length} tokens) and ${maxNewTokens} new tokens pass the model's ${this.info.block_size} positions`);
+    }
+    const random = seededRandom(seed);
+    const vocab = this.info.vocab_size;
+    const rows: Sampled[] = Array.from({ length: n }, () => ({ tokens: [], text: "", finish: "length" as const }));
+    const done = new Array<boolean>(n).fill(false);
+    let { logits, cache } = await this.step(Array.from({ length: n }, () => promptIds), 0, null);
+    let position = promptIds.length;
+    for (let t = 0; t < maxNewTokens; t++) {
+      const next: number[][] = [];
+      for (let r = 0; r < n; r++) {
+        const token = done[r] ? this.info.pad_id : pickToken(logits.subarray(r * vocab, (r + 1) * vocab), temperature, topP, random);
+        if (!done[r]) {
+          if (token === this.info.eos_id) {
+            done[r] = true;
+            rows[r]!.finish = "stop";
+          } else rows[r]!.tokens.push(token);
+        }
+        next.push([token]);
+      }
+      if (done.every(Boolean) || t === maxNewTokens - 1) break;
+      ({ logits, cache } = await this.step(next, position, cache));
+      position++;
+    }
+    for (const row of rows) row.text = this.tokenizer.decode(row.tokens);
+    return rows;
+  }
+}
