@@ -14,6 +14,7 @@ import { debugSample } from "./debugSample";
 import { demo } from "./demo";
 import { demoRewards } from "./demoRewards";
 import { UsageError } from "./flags";
+import { exportPolicy } from "./exportPolicy";
 import { host } from "./host";
 import { importRun } from "./importRun";
 import { monitorsCommand } from "./monitors";
@@ -39,6 +40,7 @@ Usage:
   rollout-studio monitors --run DIR [--monitors FILE.monitors.ts ...] [--from-step N] [--format text|json]
   rollout-studio import SOURCE --out DIR [--format trl|verl|jsonl] [--preset NAME [--option key=value ...] | --schedule FILE] [--dataset FILE]
   rollout-studio follow-verl DUMP_DIR --out DIR [--metrics FILE] [--preset NAME | --schedule FILE] [--idle-exit-s S]
+  rollout-studio export (--run DIR [--step N] | --base FOLDER) [--out FOLDER]   the tiny policy as ONNX (docs/playground.md)
   rollout-studio presets
   rollout-studio demo            GRPO on the demo dataset from the tiny base (demo/run.toml), on CPU
   rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
@@ -102,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
         return await importRun("import", rest);
       case "follow-verl":
         return await importRun("follow-verl", rest);
+      case "export":
+        return await exportPolicy(rest);
       case "presets":
         return presets();
       case "demo":
