@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import re
 import sys
 import time
@@ -34,12 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..calls import same_calls
 from ..advantages import advantages_by_group, zero_variance_fraction
+from ..calls import same_calls
 from ..reward_client import RewardHost, RewardSource
 from ..rundir import RunWriter, check_new_run_dir
-
-ROLES = ("system", "user", "assistant", "tool")
+from .records import as_calls, component_stats, json_value, messages_of, number_or_none, stat
 
 
 class ForeignRunError(ValueError):
@@ -61,50 +59,6 @@ class ForeignSample:
     advantage: float | None = None
     completion_tokens: int = 0
     finish_reason: str = "stop"
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def as_calls(value: Any) -> list[dict[str, Any]] | None:
-    """A ground truth as a list of {"name", "arguments"} calls (also from JSON text, or ToolRL's
-    {"name", "parameters"}), or None when it is not one."""
-    value = _json_value(value)
-    if isinstance(value, dict) and isinstance(value.get("ground_truth"), (list, str)):  # verl's reward_model {"style", "ground_truth"}
-        value = _json_value(value["ground_truth"])
-    if not isinstance(value, list):
-        return None
-    calls = []
-    for c in value:
-        if not isinstance(c, dict) or not isinstance(c.get("name"), str):
-            return None
-        arguments = c.get("arguments", c.get("parameters"))
-        arguments = _json_value(arguments)
-        if not isinstance(arguments, dict):
-            return None
-        calls.append({"name": c["name"], "arguments": arguments})
-    return calls
-
-
-def number_or_none(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _messages_of(prompt: Any) -> list[dict[str, str]]:
-    """A prompt as messages: a conversation as given, or text as one user message."""
-    prompt = _json_value(prompt)
-    if isinstance(prompt, list):
-        return [{"role": m["role"], "content": m["content"]} for m in prompt
-                if isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str)]
-    return [{"role": "user", "content": str(prompt)}]
 
 
 # ---------------------------------------------------------------------------------------------- readers
@@ -158,7 +112,7 @@ def read_jsonl(path: Path) -> dict[int, list[ForeignSample]]:
         step = row.get("step", 1)
         if not isinstance(step, int) or step < 1:
             raise ForeignRunError(f"{where}: `step` must be a whole number from 1, got {step!r}")
-        messages = _messages_of(row.get("messages") if row.get("messages") is not None else row.get("prompt", row.get("query", "")))
+        messages = messages_of(row.get("messages") if row.get("messages") is not None else row.get("prompt", row.get("query", "")))
         steps.setdefault(step, []).append(ForeignSample(
             step=step, prompt_id=str(row.get("id") or row.get("prompt_id") or f"line-{n}"), messages=messages,
             completion=row["completion"], ground_truth=calls, truth_for_reward=calls if calls is not None else row.get("ground_truth"),
@@ -206,7 +160,7 @@ def read_trl(folder: Path, dataset: DatasetIndex | None) -> dict[int, list[Forei
             prompt_text = row["prompt"] if isinstance(row["prompt"], str) else json.dumps(row["prompt"])
             calls = as_calls(row.get("ground_truth"))
             tools: list[dict[str, Any]] = []
-            messages = _messages_of(row["prompt"])
+            messages = messages_of(row["prompt"])
             prompt_id = row.get(TRL_ID)
             if calls is None:
                 if dataset is None:
@@ -258,10 +212,6 @@ def groups_of(samples: list[ForeignSample]) -> list[tuple[int, int]]:
     return out
 
 
-def _stat(values: list[float]) -> dict[str, float]:
-    return {"mean": sum(values) / len(values), "min": min(values), "max": max(values)} if values else {"mean": 0.0, "min": 0.0, "max": 0.0}
-
-
 class ForeignRun:
     """Writes another trainer's steps as a Rollout Studio run: scores each step's samples with the reward
     host and writes the records, the index and a metrics row (contract/run-directory.schema.json)."""
@@ -305,11 +255,7 @@ class ForeignRun:
                             "completion_tokens": s.completion_tokens, "finish_reason": s.finish_reason, "source_reward": s.source_reward})
         self.writer.rollouts(step, records, exact)
         ok = [sc for sc, r in zip(scores, rewards) if r is not None]
-        components = {}
-        for name in (ok[0]["components"] if ok else {}):
-            present = [sc["components"][name] for sc in ok if name in sc["components"]]
-            components[name] = {**_stat([c["value"] for c in present]), "raw_mean": sum(c["raw"] for c in present) / len(present),
-                                "weight": sum(c["weight"] for c in present) / len(present)}
+        components = component_stats(ok)
         reasons = Counter(sc["parseFailure"]["reason"] for sc in scores if sc["parseFailure"])
         sizes = Counter(g for g, _ in groups)
         size = max(sizes.values()) if sizes else 1
@@ -318,12 +264,12 @@ class ForeignRun:
         metrics = {
             "step": step, "elapsed_s": round(time.time() - self.started, 3), "learning_rate": update.get("learning_rate"),
             "time": {"step": step, "progress": progress, "epoch": epoch},
-            "reward": _stat([r for r in rewards if r is not None]), "components": components,
+            "reward": stat([r for r in rewards if r is not None]), "components": components,
             "format_pass_rate": sum(1 for sc in ok if sc["components"].get("format", {}).get("raw", 0) > 0) / max(1, len(scores)),
             "parse_failure_rate": sum(reasons.values()) / max(1, len(scores)), "parse_failures": dict(reasons),
             "exact_match_rate": sum(exact) / max(1, len(exact)), "reward_failures": len(scores) - len(ok),
             "zero_variance_groups": zero_variance_fraction(rewards, size) if len(set(sizes.values())) == 1 else 0.0,
-            "advantage": _stat(advantages),
+            "advantage": stat(advantages),
             "kl": update.get("kl"), "entropy": update.get("entropy"), "clip_fraction": update.get("clip_fraction"), "grad_norm": update.get("grad_norm"),
             "update_skipped": False,
             "completion_length": {"mean": sum(lengths) / max(1, len(lengths)), "max": max(lengths, default=0)},
@@ -381,7 +327,7 @@ def reward_source(args: argparse.Namespace) -> RewardSource:
         key, sep, value = item.partition("=")
         if not sep:
             raise ForeignRunError(f"--option {item!r}: write key=value")
-        options[key] = _json_value(value)
+        options[key] = json_value(value)
     if args.schedule:
         return RewardSource(schedule=str(Path(args.schedule).resolve()))
     return RewardSource(preset=args.preset or "tool-n1", options=options)

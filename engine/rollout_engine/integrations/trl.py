@@ -46,6 +46,7 @@ from typing import Any, Sequence
 from ..calls import same_calls
 from ..reward_client import DEFAULT_CLI, RewardHost, RewardHostError, RewardSource
 from ..rundir import RunWriter, check_new_run_dir
+from .records import as_calls, component_stats, json_value, messages_of, stat
 
 # RolloutStudioCallback is made on first use (module __getattr__ at the end): it subclasses transformers' TrainerCallback.
 __all__ = ["RolloutStudioCallback", "RolloutStudioReward", "reward_funcs", "trl_dataset"]
@@ -55,7 +56,6 @@ logger = logging.getLogger("rollout_studio.trl")
 # The dataset columns the reward function reads (TRL passes every column but `prompt` to reward functions).
 COLUMNS = {"ground_truth": "ground_truth", "tools": "tools", "id": "id", "messages": "messages"}
 PREFIX = "rollout_studio"  # of the log_extra columns and log_metric names
-ROLES = ("system", "user", "assistant", "tool")
 
 
 def trl_dataset(path: str | Path, template: str = "tool-zero", *, limit: int | None = None):
@@ -110,24 +110,6 @@ class ScoredBatch:
     exact: list[bool] = field(default_factory=list)
 
 
-def _json_value(value: Any) -> Any:
-    """A column's value, parsed when it is JSON text."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def _calls(value: Any) -> list[dict[str, Any]] | None:
-    """The ground truth as a list of calls, or None when the column is not one (a ToolRL target string, …)."""
-    value = _json_value(value)
-    if isinstance(value, list) and all(isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("arguments"), dict) for c in value):
-        return value
-    return None
-
-
 def _completion_text(completion: Any) -> str:
     """TRL's completion: text, or a conversation ([{"role": "assistant", "content": …}, …]) whose contents are joined."""
     if isinstance(completion, str):
@@ -136,13 +118,6 @@ def _completion_text(completion: Any) -> str:
         return "".join(m.get("content") or "" if isinstance(m.get("content"), (str, type(None))) else json.dumps(m["content"])
                        for m in completion if isinstance(m, dict))
     return str(completion)
-
-
-def _prompt_messages(prompt: Any) -> list[dict[str, str]]:
-    if isinstance(prompt, str):
-        return [{"role": "user", "content": prompt}]
-    return [{"role": m["role"], "content": m["content"]} for m in prompt or []
-            if isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str)]
 
 
 def _distributed() -> bool:
@@ -277,12 +252,12 @@ class RolloutStudioReward:
         rows, wire = [], []
         for i in range(n):
             text = _completion_text(completions[i])
-            calls = _calls(truths[i])
+            calls = as_calls(truths[i])
             prompt_id = str(ids[i]) if ids[i] is not None else "prompt-" + hashlib.sha1(json.dumps(prompts[i], sort_keys=True, default=str).encode()).hexdigest()[:12]
-            tool_list = _json_value(tools[i])
+            tool_list = json_value(tools[i])
             tool_list = tool_list if isinstance(tool_list, list) else []
-            conversation = _json_value(conversations[i])
-            messages = _prompt_messages(conversation if isinstance(conversation, list) else prompts[i])
+            conversation = json_value(conversations[i])
+            messages = messages_of(conversation if isinstance(conversation, list) else prompts[i])
             ids_i = list(completion_ids[i]) if completion_ids is not None else []
             stopped = bool(ids_i) and ids_i[-1] in eos_ids
             rows.append(ScoredRow(prompt_id, {"messages": messages, "tools": tool_list}, prompts[i], text, calls or [], calls is not None,
@@ -373,10 +348,6 @@ def _reward_of(rewards: Any) -> RolloutStudioReward:
     if len(found) != 1:
         raise TypeError("RolloutStudioCallback needs the reward functions reward_funcs() made (one RolloutStudioReward)")
     return found[0]
-
-
-def _stat(values: list[float]) -> dict[str, float]:
-    return {"mean": sum(values) / len(values), "min": min(values), "max": max(values)} if values else {"mean": 0.0, "min": 0.0, "max": 0.0}
 
 
 def _group_advantages(rewards: list[float | None], group_size: int, scale: str) -> list[float]:
@@ -610,12 +581,7 @@ class _RunRecorder:
             records.append(record)
 
         ok = [s for s, r in zip(scores, rewards) if r is not None]
-        components = {}
-        for name in (ok[0]["components"] if ok else {}):
-            present = [s["components"][name] for s in ok if name in s["components"]]
-            values = [c["value"] for c in present]
-            components[name] = {**_stat(values), "raw_mean": sum(c["raw"] for c in present) / len(present),
-                                "weight": sum(c["weight"] for c in present) / len(present)}
+        components = component_stats(ok)
         reasons = Counter(s["parseFailure"]["reason"] for s in scores if s["parseFailure"])
         lengths = [row.completion_tokens for row in rows]
         first, last = batches[0], batches[-1]
@@ -626,12 +592,12 @@ class _RunRecorder:
             "step": step, "elapsed_s": round(now - self.started, 3),
             "learning_rate": self.learning_rate if self.learning_rate is not None else float(getattr(args, "learning_rate", 0.0)),
             "time": {"step": first.step, "progress": first.progress, "epoch": first.epoch},  # the training time the rewards were scored at
-            "reward": _stat([r for r in rewards if r is not None]), "components": components,
+            "reward": stat([r for r in rewards if r is not None]), "components": components,
             "format_pass_rate": sum(1 for s in ok if s["components"].get("format", {}).get("raw", 0) > 0) / max(1, len(scores)),
             "parse_failure_rate": sum(reasons.values()) / max(1, len(scores)), "parse_failures": dict(reasons),
             "exact_match_rate": sum(exact) / max(1, len(exact)), "reward_failures": len(scores) - len(ok),
             "zero_variance_groups": zero_variance_fraction(rewards, size) if len(rewards) % size == 0 else 0.0,
-            "advantage": _stat(advantages),
+            "advantage": stat(advantages),
             # TRL's own statistics of the update, from its log of this step (on_log); null when it did not log it.
             "kl": None, "entropy": None, "clip_fraction": None, "grad_norm": None, "update_skipped": False,
             "completion_length": {"mean": sum(lengths) / max(1, len(lengths)), "max": max(lengths, default=0)},

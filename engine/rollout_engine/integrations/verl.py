@@ -48,7 +48,8 @@ from typing import Any, Callable
 
 from ..calls import same_calls
 from ..reward_client import RewardHost, RewardHostError, RewardSource
-from .foreign import DatasetIndex, ForeignRun, ForeignRunError, ForeignSample, as_calls, number_or_none
+from .foreign import DatasetIndex, ForeignRun, ForeignRunError, ForeignSample
+from .records import as_calls, number_or_none
 
 logger = logging.getLogger("rollout_studio.verl")
 EXTRA_KEYS = ("rs_failed", "rs_exact", "rs_version", "rs_components")
