@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, send_control
 from rollout_engine.integrations.trl import RolloutStudioReward, reward_funcs
 
 TRL_MISSING = ("trl is not installed for this Python: the TRL trainer test needs trl, transformers, accelerate and datasets "
@@ -244,7 +244,6 @@ def test_a_run_configuration_with_engine_trl_trains_through_the_engine_command_a
     from rollout_engine.hf_model import make_model_folder
 
     import os
-    import socket
 
     model = make_model_folder(tmp_path / "model", "test")
     rows = [json.loads(line) for line in (ROOT / "demo" / "data" / "train.jsonl").read_text().splitlines()[:40]]
@@ -279,13 +278,7 @@ checkpoint_every = 1000
             if line.startswith("{"):
                 events.append(json.loads(line))
                 if events[-1]["event"] == "step" and events[-1]["step"] == 2:
-                    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                    client.connect(json.loads((run / "control.json").read_text())["socket"])
-                    stream = client.makefile("rw")
-                    stream.write(json.dumps({"command": "stop"}) + "\n")
-                    stream.flush()
-                    assert json.loads(stream.readline())["ok"]
-                    client.close()
+                    assert send_control(run, {"command": "stop"})["ok"]
         assert engine.wait(timeout=120) == 0, engine.stderr.read()[-3000:]
     finally:
         engine.kill()

@@ -4,14 +4,13 @@ tests/standin_verl.py, which reads verl's command line, loads the reward functio
 writes verl's dumps and logger lines. A live verl run was not exercised."""
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, send_control
 from rollout_engine.config import load_config
 from rollout_engine.integrations.verl_run import verl_command, write_dataset
 
@@ -117,13 +116,7 @@ def test_stop_ends_verl_and_marks_the_run_stopped(tmp_path):
     for line in engine.stdout:
         events.append(json.loads(line))
         if events[-1]["event"] == "step":
-            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            client.connect(json.loads((run / "control.json").read_text())["socket"])
-            stream = client.makefile("rw")
-            stream.write(json.dumps({"command": "stop"}) + "\n")
-            stream.flush()
-            assert json.loads(stream.readline())["ok"]
-            client.close()
+            assert send_control(run, {"command": "stop"})["ok"]
     assert engine.wait(timeout=60) == 0
     assert events[-1] == {"event": "stopped", "step": 1}
     assert json.loads((run / "run.json").read_text())["status"] == "stopped"
