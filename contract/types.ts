@@ -222,6 +222,10 @@ export interface RunSettings {
   seed?: number;
   device?: string;
   checkpoint_every?: number;
+  /**
+   * Also export each checkpoint of the tiny policy to ONNX (<run>/exports/step-N) for the playground.
+   */
+  export_checkpoints?: boolean;
   eval_every?: number;
   time_limit_s?: number;
   /**

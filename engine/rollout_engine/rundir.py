@@ -32,12 +32,16 @@ if not _VERSION_FILE.exists():  # installed from the wheel: its bundled copy
 SCHEMA_VERSION = int(_VERSION_FILE.read_text(encoding="utf-8").strip())
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, durable: bool = True) -> None:
+    """Writes through a temporary file and a rename, so a reader never sees half a file. durable=False
+    skips the fsync: for run.json's step count after each step, which metrics.jsonl holds too (the fsync
+    was most of the cost of writing a step)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            os.fsync(f.fileno())
     tmp.replace(path)
 
 
@@ -172,8 +176,8 @@ class RunWriter:
         self.info.setdefault("checkpoints", []).append({"step": step, "path": str(path.relative_to(self.dir))})
         self._save_info()
 
-    def _save_info(self) -> None:
-        write_atomic(self.dir / "run.json", json.dumps(self.info, indent=2))
+    def _save_info(self, durable: bool = True) -> None:
+        write_atomic(self.dir / "run.json", json.dumps(self.info, indent=2), durable)
 
     def reward_version(self, version: str, schedule: dict[str, Any] | None, source_file: str | None, step: int | None = None) -> None:
         """Records a reward version the first time it scores something, and the step it did so at."""
@@ -222,7 +226,7 @@ class RunWriter:
             f.write(json.dumps(metrics) + "\n")
             f.flush()
         self.info["step"] = step
-        self._save_info()
+        self._save_info(durable=False)
 
     def eval(self, result: dict[str, Any]) -> None:
         with open(self.dir / "eval.jsonl", "a", encoding="utf-8") as f:

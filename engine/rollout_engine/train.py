@@ -158,6 +158,21 @@ def save_checkpoint(run_dir: Path, step: int, policy, optimizer, states: dict[st
     return final
 
 
+def export_checkpoint(policy, tokenizer, run_dir: Path, step: int, warn) -> None:
+    """The checkpoint's policy as ONNX in <run>/exports/step-N, ready for the playground. A failed export is a
+    warning: the run goes on."""
+    if not hasattr(policy, "shared_prompt_logits"):
+        return  # the hf backend's models are exported with their own tools
+    try:
+        from .export import export
+
+        out = run_dir / "exports" / f"step-{step}"
+        export(policy, tokenizer, out, {"source": "run", "path": str(run_dir), "step": step, "file": f"checkpoints/step-{step:06d}"})
+        policy.train()
+    except Exception as err:  # noqa: BLE001 — an export must not end a run
+        warn(f"the checkpoint of step {step} was not exported to ONNX for the playground: {err}")
+
+
 def latest_checkpoint(run_dir: Path) -> Path | None:
     done = sorted(p for p in (run_dir / "checkpoints").glob("step-*") if not p.name.endswith(".tmp") and (p / "state.pt").exists())
     return done[-1] if done else None
@@ -452,6 +467,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     path = save_checkpoint(run_dir, step, policy, optimizer, random_states(generator, order))
                     writer.checkpoint(step, path)
                     emit("checkpoint", step=step, path=str(path))
+                    if config.run.export_checkpoints:
+                        export_checkpoint(policy, tokenizer, run_dir, step, warn)
                 control.serve_samples(sample_now)
                 control.serve_rewards(apply_reward)
                 control.wait_while_paused(lambda: (writer.set_status("paused"), emit("paused", step=step)), sample_now, apply_reward)

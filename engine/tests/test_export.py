@@ -50,7 +50,7 @@ def test_onnx_gives_pytorchs_next_token_logits_for_the_fixture_model():
     assert np.abs(session.run(None, feeds)[0][0] - np.array(case["second_logits"])).max() < 1e-4
 
 
-def test_a_runs_checkpoint_exports_beside_it_and_a_bad_request_says_what_to_do(tmp_path, capsys):
+def test_a_runs_checkpoints_export_as_they_are_written_or_on_request_and_a_bad_request_says_what_to_do(tmp_path, capsys):
     ort = pytest.importorskip("onnxruntime", reason=ORT_MISSING)
     pytest.importorskip("onnx", reason="onnx is not installed for this Python: torch.onnx.export needs it (bash scripts/setup-python.sh installs it into .venv)")
     sys.path.insert(0, str(ROOT / "engine" / "tests"))
@@ -60,8 +60,11 @@ def test_a_runs_checkpoint_exports_beside_it_and_a_bad_request_says_what_to_do(t
     from rollout_engine.train import train
 
     base = build_base(BaseSettings(steps=3, corpus_size=300, batch_size=4, seq_len=64, n_embd=32, n_head=2), tmp_path / "base", log=lambda _: None)
-    config = write_run(tmp_path, base, "[run]\ncheckpoint_every = 1\n")
+    config = write_run(tmp_path, base, "[run]\ncheckpoint_every = 1\nexport_checkpoints = true\n")
     train(config, tmp_path / "run", "run")
+    # The engine exported each checkpoint as it wrote it.
+    assert sorted(p.name for p in (tmp_path / "run" / "exports").iterdir()) == ["step-1", "step-2"]
+    assert json.loads((tmp_path / "run" / "exports" / "step-2" / "export.json").read_text())["step"] == 2
     assert main(["--run", str(tmp_path / "run"), "--step", "1"]) == 0
     out = tmp_path / "run" / "exports" / "step-1"
     meta = json.loads((out / "export.json").read_text())
