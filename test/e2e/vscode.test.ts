@@ -111,9 +111,21 @@ async function click(target: Locator): Promise<void> {
 }
 
 async function runCommand(title: string): Promise<void> {
-  await page.keyboard.press("Control+Shift+P");
   const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible", timeout: 15_000 });
+  // The palette's key can be lost to a webview that holds the focus: then the focus goes back to the
+  // workbench (Escape, a click on the status bar) and the key is pressed again; F1 the last time.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press(attempt < 3 ? "Control+Shift+P" : "F1");
+    try {
+      await input.waitFor({ state: "visible", timeout: attempt < 3 ? 5_000 : 15_000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      console.log(`note: the command palette did not open for "${title}" (attempt ${attempt}); focusing the workbench and asking again`);
+      await page.keyboard.press("Escape");
+      await click(page.locator(".part.statusbar").first());
+    }
+  }
   await input.fill(`>${title}`);
   await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor({ timeout: 15_000 });
   await page.keyboard.press("Enter");
@@ -441,26 +453,45 @@ test("Open Run on a verl dump folder: it offers to import it, and the imported r
   const dumps = path.join(workspace, "verl-dumps");
   fs.mkdirSync(dumps, { recursive: true });
   for (const step of [1, 2]) fs.copyFileSync(path.join(ROOT, "test", "fixtures", "verl", "rollout-dump-v0.6.1.jsonl"), path.join(dumps, `${step}.jsonl`));
-  // Open Run lists the known runs with "Browse…" last, or goes straight to the folder dialog when there are none.
-  await runCommand("Rollout Studio: Open Run");
-  const input = page.locator(".quick-input-widget input");
-  const browse = page.locator(".quick-input-list .monaco-list-row", { hasText: "Browse for a run directory" }).first();
-  const first = await until("Open Run's picker or its folder dialog", async () =>
-    (await browse.isVisible()) ? "picker" : (await input.isVisible()) && (await input.inputValue()).startsWith("/") ? "dialog" : undefined, 20_000, 200);
-  if (first === "picker") await pickQuickItem("Browse for a run directory");
-  // A folder dialog: type the folder (with its slash, so the dialog goes into it), then take it with OK.
-  await until("the folder dialog to take the folder", async () => {
-    if (!(await input.isVisible())) return true; // closed: the folder was taken
-    if ((await input.inputValue()) !== `${dumps}/`) {
-      await input.fill(`${dumps}/`);
-      return false;
-    }
-    await page.waitForTimeout(500);
-    if ((await input.inputValue()) === `${dumps}/`) await click(page.locator(".quick-input-widget .monaco-button", { hasText: "OK" }).first());
-    return false;
-  }, 30_000, 500);
+  // Open Run lists the known runs with "Browse…" last, or goes straight to the folder dialog when there are
+  // none. A webview that refreshes can take the focus and close the dialog: then it is asked again.
   const importButton = page.locator(".notification-toast .monaco-button", { hasText: "Import" });
-  await importButton.first().waitFor({ timeout: 30_000 });
+  for (let attempt = 1; ; attempt++) {
+    await runCommand("Rollout Studio: Open Run");
+    const input = page.locator(".quick-input-widget input");
+    const browse = page.locator(".quick-input-list .monaco-list-row", { hasText: "Browse for a run directory" }).first();
+    const first = await until("Open Run's picker or its folder dialog", async () =>
+      (await browse.isVisible()) ? "picker" : (await input.isVisible()) && (await input.inputValue()).startsWith("/") ? "dialog" : undefined, 20_000, 200);
+    if (first === "picker") {
+      await pickQuickItem("Browse for a run directory");
+      // The picker closes before the dialog opens: wait for the dialog itself.
+      await until("the folder dialog", async () => (await input.isVisible()) && (await input.inputValue()).startsWith("/"), 20_000, 200);
+    }
+    // A folder dialog: type the folder (with its slash, so the dialog goes into it), then take it with OK.
+    let accepted = false;
+    await until("the folder dialog to take the folder", async () => {
+      if (!(await input.isVisible())) return accepted; // closed after OK: the folder was taken
+      if ((await input.inputValue()) !== `${dumps}/`) {
+        await input.fill(`${dumps}/`);
+        return false;
+      }
+      await page.waitForTimeout(500);
+      if ((await input.inputValue()) === `${dumps}/`) {
+        await click(page.locator(".quick-input-widget .monaco-button", { hasText: "OK" }).first());
+        accepted = true;
+      }
+      return false;
+    }, 30_000, 500);
+    try {
+      await importButton.first().waitFor({ timeout: 15_000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await shot(`17-no-import-offer-${attempt}`);
+      console.log(`note: no import offer after the folder dialog (attempt ${attempt}); opening it again`);
+      await page.keyboard.press("Escape");
+    }
+  }
   assert.match(await page.locator(".notification-toast", { hasText: "verl run" }).first().innerText(), /verl-dumps is a verl run/);
   await click(importButton.first());
   const dashboard = await until("the imported run's dashboard", () => frameWithText(".run-header", "imported from verl"), 60_000);
