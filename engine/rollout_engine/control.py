@@ -343,3 +343,13 @@ class Control:
             self._previous_sigterm = None
         self._answer_jobs(self._samples, None, "the run ended before the sample was made")
         self.serve_rewards(lambda _: {"accepted": False, "version": None, "error": "the run ended before the next step"})
+
+
+def reward_answer(result: dict[str, Any]) -> dict[str, Any]:
+    """The control socket's answer to a reward command (RewardAnswer in contract/control.schema.json), from
+    the reward host's answer to load (LoadResult in contract/reward-host.schema.json)."""
+    answer = {"accepted": bool(result.get("accepted")), "version": result.get("version")}
+    error = result.get("error")
+    if error:
+        answer["error"] = error.get("message") if isinstance(error, dict) else str(error)
+    return answer

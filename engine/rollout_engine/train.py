@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from .calls import same_calls
 from .config import ConfigError, RunConfig, load_config
-from .control import Control, ControlError
+from .control import Control, ControlError, reward_answer
 from .data import DatasetError, Sample, read_dataset
 from .grpo import NonFiniteError, group_advantages, policy_loss, zero_variance_fraction
 from .model import left_pad
@@ -37,16 +37,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def emit(event: str, **fields: Any) -> None:
     """One event on stdout (contract/engine-events.schema.json says which fields each event has)."""
     print(json.dumps({"event": event, **fields}), flush=True)
-
-
-def reward_answer(result: dict[str, Any]) -> dict[str, Any]:
-    """The control socket's answer to a reward command (RewardAnswer in contract/control.schema.json), from
-    the reward host's answer to load (LoadResult in contract/reward-host.schema.json)."""
-    answer = {"accepted": bool(result.get("accepted")), "version": result.get("version")}
-    error = result.get("error")
-    if error:
-        answer["error"] = error.get("message") if isinstance(error, dict) else str(error)
-    return answer
 
 
 def scoring_sample(sample: Sample, sample_id: str, completion: str, template: str) -> dict[str, Any]:
@@ -362,16 +352,16 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                 if hasattr(policy, "completion_logprobs"):
                     update_order.sort(key=lambda i: len(rows[i][0]) + len(rows[i][1]))
                 rows = [rows[i] for i in update_order]
-                weights = torch.tensor([trains[i] for i in update_order], dtype=torch.float32, device=policy.device)
+                row_trains = [trains[i] for i in update_order]
+                weights = torch.tensor(row_trains, dtype=torch.float32, device=policy.device)
                 adv = torch.tensor([advantages[i] for i in update_order], dtype=torch.float32, device=policy.device) * weights
                 size = config.policy.micro_batch_size or len(rows)
                 spans = [(a, min(a + size, len(rows))) for a in range(0, len(rows), size)]
-                total_tokens = float(sum(len(c) for (_, c), keep in zip(rows, trains) if keep))
+                total_tokens = float(sum(len(c) for (_, c), keep in zip(rows, row_trains) if keep))
                 with torch.no_grad():
                     ref_logps = [sequence_logprobs(reference, rows[a:b], tokenizer.pad_id)[0] if reference is not None else None for a, b in spans]
                 old_logps: list[torch.Tensor | None] = [None] * len(spans)
                 stats: dict[str, float] = {}
-                skipped = False  # kept in the metrics for older readers: a non-finite step now pauses the run
                 for _ in range(g.num_iterations):
                     optimizer.zero_grad(set_to_none=True)
                     sums = Counter()
@@ -434,8 +424,8 @@ def train(config: RunConfig, run_dir: Path, run_id: str, *, resume: bool = False
                     "reward_failures": len(scores) - len(ok),
                     "zero_variance_groups": zero_variance_fraction(rewards, g.num_generations),
                     "advantage": {"mean": sum(advantages) / len(advantages), "min": min(advantages), "max": max(advantages)},
-                    "kl": stats.get("kl"), "entropy": stats.get("entropy"), "clip_fraction": stats.get("clip_fraction"), "grad_norm": None if skipped else grad_norm,
-                    "update_skipped": skipped,
+                    "kl": stats.get("kl"), "entropy": stats.get("entropy"), "clip_fraction": stats.get("clip_fraction"), "grad_norm": grad_norm,
+                    "update_skipped": False,  # for older readers: a non-finite step now pauses the run
                     "completion_length": {"mean": sum(lengths) / len(lengths), "max": max(lengths)},
                     "truncation_rate": sum(1 for f in finished if not f) / len(finished),
                     "tokens_per_s": {"rollout": sum(lengths) / max(t1 - t0, 1e-9), "train": sum(len(p) + len(c) for p, c in rows) * g.num_iterations / max(t3 - t2, 1e-9)},

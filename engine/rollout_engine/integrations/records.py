@@ -65,3 +65,9 @@ def component_stats(scored: list[dict[str, Any]]) -> dict[str, dict[str, float]]
         out[name] = {**stat([c["value"] for c in present]), "raw_mean": sum(c["raw"] for c in present) / len(present),
                      "weight": sum(c["weight"] for c in present) / len(present)}
     return out
+
+
+def step_event(row: dict[str, Any], elapsed_s: float, remaining_s: float) -> dict[str, Any]:
+    """The engine's `step` event (contract/engine-events.schema.json) from a step's metrics row."""
+    return {"step": row["step"], "reward": round(row["reward"]["mean"], 4), "exact": round(row["exact_match_rate"], 4),
+            "format": round(row["format_pass_rate"], 4), "elapsed_s": round(elapsed_s, 1), "remaining_s": round(remaining_s, 1)}

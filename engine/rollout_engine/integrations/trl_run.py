@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import ConfigError, RunConfig
-from ..control import Control
+from ..control import Control, reward_answer
 from ..rundir import check_new_run_dir
+from .records import step_event
 
 
 def train_with_trl(config: RunConfig, run_dir: Path, run_id: str, schedule_roots: list[Path]) -> dict[str, Any]:
@@ -91,11 +92,8 @@ def _train(config: RunConfig, run_dir: Path, run_id: str, emit: Callable[..., No
                  params=sum(x.numel() for x in model.parameters()), train_samples=len(dataset), base=str(model_dir), first_step=1)
 
         def step_event(self, row: dict[str, Any]) -> None:
-            step = row["step"]
             elapsed = time.time() - self.started
-            emit("step", step=step, reward=round(row["reward"]["mean"], 4), exact=round(row["exact_match_rate"], 4),
-                 format=round(row["format_pass_rate"], 4), elapsed_s=round(elapsed, 1),
-                 remaining_s=round(elapsed / max(step, 1) * max(g.max_steps - step, 0), 1))
+            emit("step", **step_event(row, elapsed, elapsed / max(row["step"], 1) * max(g.max_steps - row["step"], 0)))
 
         def on_step_end(self, args, state, control, **kwargs):
             c = self.control
@@ -128,11 +126,7 @@ def _train(config: RunConfig, run_dir: Path, run_id: str, emit: Callable[..., No
         host = rewards[0].host
         if host is None:
             return {"accepted": False, "version": None, "error": "the reward host is not running"}
-        result = host.load(schedule=message.get("schedule"), preset=message.get("preset"), options=message.get("options"))
-        answer = {"accepted": bool(result.get("accepted")), "version": result.get("version")}
-        if result.get("error"):
-            answer["error"] = result["error"].get("message") if isinstance(result["error"], dict) else str(result["error"])
-        return answer
+        return reward_answer(host.load(schedule=message.get("schedule"), preset=message.get("preset"), options=message.get("options")))
 
     events = Events()
     trainer = GRPOTrainer(model=model, reward_funcs=rewards, args=args, train_dataset=dataset, processing_class=tokenizer,

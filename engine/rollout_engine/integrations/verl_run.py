@@ -24,6 +24,7 @@ from ..config import ConfigError, RunConfig
 from ..control import Control
 from ..reward_client import RewardSource
 from ..rundir import check_new_run_dir
+from .records import step_event
 
 REWARD_FILE = Path(__file__).resolve().parent / "verl_reward.py"
 # Our loss_type → verl's actor.loss_agg_mode (how token losses are averaged).
@@ -136,9 +137,7 @@ def train_with_verl(config: RunConfig, run_dir: Path, run_id: str, schedule_root
     def on_step(row: dict[str, Any]) -> None:
         steps.append(row["step"])
         elapsed = time.time() - started
-        emit("step", step=row["step"], reward=round(row["reward"]["mean"], 4), exact=round(row["exact_match_rate"], 4),
-             format=round(row["format_pass_rate"], 4), elapsed_s=round(elapsed, 1),
-             remaining_s=round(elapsed / max(len(steps), 1) * max(config.grpo.max_steps - row["step"], 0), 1))
+        emit("step", **step_event(row, elapsed, elapsed / max(len(steps), 1) * max(config.grpo.max_steps - row["step"], 0)))
 
     follower_error: list[BaseException] = []
 
