@@ -57,6 +57,15 @@ EXTRA_KEYS = ("rs_failed", "rs_exact", "rs_version", "rs_components")
 
 # ------------------------------------------------------------------------------------- the reward function
 
+def by_training_time(batch: list) -> dict[tuple[int, float], list]:
+    """A batch's waiting calls (sample, step, progress, future) by training time: one host call each (a
+    batch rarely spans two steps)."""
+    groups: dict[tuple[int, float], list] = {}
+    for item in batch:
+        groups.setdefault((item[1], item[2]), []).append(item)
+    return groups
+
+
 class ScoreBatcher:
     """Gathers single-sample score calls from many threads into batches for one reward host: a batch goes
     when `max_batch` samples wait or `max_wait_s` after the first of them, whichever comes first."""
@@ -110,11 +119,7 @@ class ScoreBatcher:
             return scores
 
     def _score(self, batch) -> None:
-        # One host call per training time in the batch (a batch rarely spans two steps).
-        by_time: dict[tuple[int, float], list] = {}
-        for item in batch:
-            by_time.setdefault((item[1], item[2]), []).append(item)
-        for (step, progress), items in by_time.items():
+        for (step, progress), items in by_training_time(batch).items():
             try:
                 scores = self.score_now([s for s, *_ in items], step, progress)
             except Exception as err:  # noqa: BLE001 — every waiting call gets the error
@@ -157,10 +162,7 @@ class LoopBatcher:
             self._flush.cancel()
             self._flush = None
         batch, self._pending = self._pending, []
-        by_time: dict[tuple[int, float], list] = {}
-        for item in batch:
-            by_time.setdefault((item[1], item[2]), []).append(item)
-        for (step, progress), items in by_time.items():
+        for (step, progress), items in by_training_time(batch).items():
             done = loop.run_in_executor(None, self.batcher.score_now, [s for s, *_ in items], step, progress)
             done.add_done_callback(lambda d, items=items: self._answer(d, items))
 
@@ -213,14 +215,27 @@ def close_all() -> None:
         batcher.close()
 
 
+_DUMP_STEPS: dict[str, tuple[float, int]] = {}  # dump folder -> (when it was listed, its newest dump's step)
+
+
+def newest_dump_step(folder: str) -> int:
+    """The step of the newest `{step}.jsonl` in verl's dump folder, listed at most once a second per folder:
+    verl calls the reward once per sample, and a step's dump is written seconds before the next step scores."""
+    now = time.monotonic()
+    seen = _DUMP_STEPS.get(folder)
+    if seen is None or now - seen[0] >= 1.0:
+        seen = (now, max((int(p.stem) for p in Path(folder).glob("*.jsonl") if p.stem.isdigit()), default=0))
+        _DUMP_STEPS[folder] = seen
+    return seen[1]
+
+
 def training_time(extra_info: dict[str, Any] | None, rollout_data_dir: str | None, total_steps: int | None) -> tuple[int, float]:
     """(step, progress) for the schedule: from the newest rollout dump, else extra_info, else (0, 0).
     total_steps may come as text (reward_kwargs from a command line)."""
     total_steps = int(total_steps) if total_steps not in (None, "") else None
     step = 0
     if rollout_data_dir:
-        done = [int(p.stem) for p in Path(rollout_data_dir).glob("*.jsonl") if p.stem.isdigit()]
-        step = max(done, default=0) + 1
+        step = newest_dump_step(rollout_data_dir) + 1
     elif isinstance(extra_info, dict):
         for key in ("global_step", "step"):
             if isinstance(extra_info.get(key), int):
@@ -230,11 +245,14 @@ def training_time(extra_info: dict[str, Any] | None, rollout_data_dir: str | Non
     return step, progress
 
 
-def _result(score: dict[str, Any], truth: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _result(score: dict[str, Any], truth: list[dict[str, Any]] | None, on_failure: str) -> dict[str, Any]:
+    """verl's answer for one score; a reward failure raises with on_failure="raise", else is marked."""
     total = number_or_none(score.get("total"))
     failed = total is None
     if failed:
         failure = score.get("failure") or {}
+        if on_failure == "raise":
+            raise RewardHostError(f"Rollout Studio reward failure ({failure.get('kind')}): {failure.get('message')}")
         logger.error("Rollout Studio: reward failure (%s): %s — scored 0.0 and marked rs_failed", failure.get("kind"), failure.get("message"))
     components = {name: c.get("value") for name, c in (score.get("components") or {}).items()}
     return {"score": 0.0 if failed else total, "rs_failed": 1.0 if failed else 0.0,
@@ -259,24 +277,18 @@ def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_
     sample, truth = _request(solution_str, ground_truth, extra_info)
     step, progress = training_time(extra_info, rollout_data_dir, total_steps)
     score = _batcher(schedule, preset, options).submit(sample, step, progress).result()
-    if on_failure == "raise" and number_or_none(score.get("total")) is None:
-        failure = score.get("failure") or {}
-        raise RewardHostError(f"Rollout Studio reward failure ({failure.get('kind')}): {failure.get('message')}")
-    return _result(score, truth)
+    return _result(score, truth, on_failure)
 
 
-async def compute_score_async(data_source: str, solution_str: str, ground_truth: Any, extra_info: dict[str, Any] | None = None,
-                              **kwargs: Any) -> dict[str, Any]:
+async def compute_score_async(data_source: str, solution_str: str, ground_truth: Any, extra_info: dict[str, Any] | None = None, *,
+                              schedule: str | None = None, preset: str | None = None, options: dict[str, Any] | None = None,
+                              rollout_data_dir: str | None = None, total_steps: int | None = None, on_failure: str = "mark",
+                              **_: Any) -> dict[str, Any]:
     """compute_score for verl's reward loop (0.6.1+), which awaits an async reward function in its event loop."""
-    schedule, preset, options = kwargs.pop("schedule", None), kwargs.pop("preset", None), kwargs.pop("options", None)
-    on_failure = kwargs.pop("on_failure", "mark")
     sample, truth = _request(solution_str, ground_truth, extra_info)
-    step, progress = training_time(extra_info, kwargs.pop("rollout_data_dir", None), kwargs.pop("total_steps", None))
+    step, progress = training_time(extra_info, rollout_data_dir, total_steps)
     score = await _loop_batcher(schedule, preset, options).submit(sample, step, progress)
-    if on_failure == "raise" and number_or_none(score.get("total")) is None:
-        failure = score.get("failure") or {}
-        raise RewardHostError(f"Rollout Studio reward failure ({failure.get('kind')}): {failure.get('message')}")
-    return _result(score, truth)
+    return _result(score, truth, on_failure)
 
 
 # ---------------------------------------------------------------------------------------------- the dumps
