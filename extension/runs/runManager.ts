@@ -61,14 +61,27 @@ export class RunManager implements vscode.Disposable {
     return !!run && !run.ended;
   }
 
+  /** What every engine process this window starts shares: the extension's folder, the Python, its environment. */
+  private engineSetup(): { root: string; python: string; torch: string; env: NodeJS.ProcessEnv } {
+    const settings = vscode.workspace.getConfiguration("rolloutStudio");
+    const root = this.context.extensionPath;
+    const { python, torch } = findPython({ configured: settings.get<string>("pythonPath") || undefined, root });
+    const env = {
+      ...process.env,
+      // The reward host runs on VS Code's own Node, so `node` need not be installed.
+      ROLLOUT_STUDIO_NODE: process.execPath,
+      ELECTRON_RUN_AS_NODE: "1",
+      ROLLOUT_STUDIO_CACHE: settings.get<string>("cacheDir") || this.context.globalStorageUri.fsPath,
+    };
+    return { root, python, torch, env };
+  }
+
   /** Starts an engine on a run configuration; resolves with the new run directory. */
   async start(config: string, options: { resumeDir?: string } = {}): Promise<string> {
     if (!vscode.workspace.isTrusted) {
       throw new Error("This workspace is not trusted: Rollout Studio runs no engine and no reward code in it. Trust the workspace to start runs; viewing runs still works.");
     }
-    const settings = vscode.workspace.getConfiguration("rolloutStudio");
-    const root = this.context.extensionPath;
-    const { python, torch } = findPython({ configured: settings.get<string>("pythonPath") || undefined, root });
+    const { root, python, torch, env } = this.engineSetup();
     let runDir = options.resumeDir;
     if (!runDir) {
       const folder = this.runsFolder();
@@ -82,14 +95,6 @@ export class RunManager implements vscode.Disposable {
     fs.mkdirSync(runDir, { recursive: true });
     const log = path.join(runDir, "engine.log");
     const offset = fs.existsSync(log) ? fs.statSync(log).size : 0;
-    const cache = settings.get<string>("cacheDir") || this.context.globalStorageUri.fsPath;
-    const env = {
-      ...process.env,
-      // The reward host runs on VS Code's own Node, so `node` need not be installed.
-      ROLLOUT_STUDIO_NODE: process.execPath,
-      ELECTRON_RUN_AS_NODE: "1",
-      ROLLOUT_STUDIO_CACHE: cache,
-    };
     this.output.appendLine(`[start] ${config} → ${runDir} (Python ${python}, torch ${torch})`);
     const pid = launchDetached({ root, config, runDir, resume: !!options.resumeDir, python, env }, log);
     this.track({ runDir, pid, logOffset: offset, ended: false, startedAt: Date.now() });
@@ -106,10 +111,7 @@ export class RunManager implements vscode.Disposable {
     if (!folder) throw new Error("Open a folder first: imported runs are written to .rollout-studio/runs in the workspace.");
     let runDir = path.join(folder, `${path.basename(source)}-imported`);
     for (let n = 2; fs.existsSync(runDir); n++) runDir = path.join(folder, `${path.basename(source)}-imported-${n}`);
-    const settings = vscode.workspace.getConfiguration("rolloutStudio");
-    const root = this.context.extensionPath;
-    const { python } = findPython({ configured: settings.get<string>("pythonPath") || undefined, root });
-    const env = { ...process.env, ROLLOUT_STUDIO_NODE: process.execPath, ELECTRON_RUN_AS_NODE: "1" };
+    const { root, python, env } = this.engineSetup();
     const { command, args, env: moduleEnv } = pythonModuleCommand(root, "rollout_engine.integrations.foreign", ["import", source, "--out", runDir, "--preset", preset], { env, python });
     this.output.appendLine(`[import] ${source} → ${runDir}`);
     const stderr = await new Promise<string>((resolve, reject) => {
