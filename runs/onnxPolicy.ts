@@ -8,12 +8,23 @@ import type { InferenceSession as Session } from "onnxruntime-node";
 
 import { TinyTokenizer } from "./tinyTokenizer";
 
+/** One cache tensor of the decoding step: fed as `input`, returned as `output` (export.py's cache_layout). */
+export interface CacheEntry {
+  input: string;
+  output: string;
+  dtype: "float32" | "int64";
+  /** Its shape on the first call: 0 for the batch (the caller's row count) and 0 past positions. */
+  shape: number[];
+}
+
 export interface ExportInfo {
   n_layer: number;
   n_head: number;
   head_dim: number;
   vocab_size: number;
   block_size: number;
+  /** The cache tensors in order; exports from before the copy head have none: a key and a value per layer. */
+  cache?: CacheEntry[];
   eos_id: number;
   pad_id: number;
   source: string;
@@ -97,20 +108,30 @@ export class OnnxPolicy {
 
   /** One decoding step over `n` rows: logits (n × V) of the last position and the new cache. */
   async step(ids: number[][], position: number, past: Session.OnnxValueMapType | null): Promise<{ logits: Float32Array; cache: Session.OnnxValueMapType }> {
-    const { n_layer: layers, n_head: heads, head_dim: dim } = this.info;
     const n = ids.length;
     const width = ids[0]!.length;
     const feeds: Record<string, import("onnxruntime-node").Tensor> = {
       input_ids: new this.ort.Tensor("int64", BigInt64Array.from(ids.flat(), (x) => BigInt(x)), [n, width]),
       position: new this.ort.Tensor("int64", BigInt64Array.of(BigInt(position)), [1]),
     };
-    for (let i = 0; i < layers; i++) {
-      for (const kind of ["key", "value"]) {
-        feeds[`past_${kind}_${i}`] = (past?.[`present_${kind}_${i}`] as import("onnxruntime-node").Tensor | undefined) ?? new this.ort.Tensor("float32", new Float32Array(0), [n, heads, 0, dim]);
-      }
+    for (const entry of this.cacheLayout()) {
+      const carried = past?.[entry.output] as import("onnxruntime-node").Tensor | undefined;
+      const shape = [n, ...entry.shape.slice(1)];
+      feeds[entry.input] = carried ?? (entry.dtype === "int64" ? new this.ort.Tensor("int64", new BigInt64Array(0), shape) : new this.ort.Tensor("float32", new Float32Array(0), shape));
     }
     const out = await this.session.run(feeds);
     return { logits: out.logits!.data as Float32Array, cache: out };
+  }
+
+  /** The cache tensors the step takes: as export.json lists them, or a key and a value per layer. */
+  private cacheLayout(): CacheEntry[] {
+    const { n_layer: layers, n_head: heads, head_dim: dim } = this.info;
+    return (
+      this.info.cache ??
+      Array.from({ length: layers }, (_, i) =>
+        (["key", "value"] as const).map((kind) => ({ input: `past_${kind}_${i}`, output: `present_${kind}_${i}`, dtype: "float32" as const, shape: [0, heads, 0, dim] })),
+      ).flat()
+    );
   }
 
   /** `n` continuations of the prompt. Rows that have ended keep stepping (the batch moves together) but add nothing. */

@@ -3,7 +3,7 @@ checked against (test/runs/playground.test.ts), made by the engine's Python (eng
 checks the files are current):
 - cases.json: texts with their token ids from the shipped base's tokenizer, and samples rendered as each
   plain template's prompt;
-- tiny/: a small random tiny policy (seeded) exported to ONNX, its state (tiny.pt), and the logits PyTorch
+- tiny/: a small random tiny policy (seeded; with the copy head, as the shipped base) exported to ONNX, its state (tiny.pt), and the logits PyTorch
   gives for two prompts and after one cached step.
 
     bash scripts/python.sh scripts/make-playground-fixtures.py
@@ -54,7 +54,7 @@ def tiny_model():
 
     tokenizer = Tokenizer.load(ROOT / "engine" / "base" / "tokenizer.json")
     torch.manual_seed(7)
-    model = TinyGPT(ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=1, n_head=2, n_embd=32, block_size=512, rope=True)).eval()
+    model = TinyGPT(ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=1, n_head=2, n_embd=32, block_size=512, rope=True, copy_head=True)).eval()
     return model, tokenizer
 
 

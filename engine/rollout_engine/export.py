@@ -10,7 +10,9 @@ and FOLDER/export.json (where it came from, its shape, the ids of its special to
 The graph is one decoding step with its KV cache, so sampling pays for each new token only:
 inputs  input_ids (B, T) int64, position (1,) int64: the first new token's position, past_key_i /
         past_value_i (B, H, P, D) float32 for each layer (P = 0 on the first call);
-outputs logits (B, V) float32 of the last position, present_key_i / present_value_i (B, H, P + T, D).
+        and, for a model with a copy head, past_copy_key (B, P, C) float32 and past_copy_ids (B, P) int64;
+outputs logits (B, V) float32 of the last position, present_key_i / present_value_i (B, H, P + T, D)
+        (and present_copy_key, present_copy_ids). export.json's "cache" lists these tensors in order.
 Every row of a batch has the same length (the N samples of one prompt), so there is no padding mask.
 The hf backend's transformers models are not exported here (their own exporters do that).
 """
@@ -48,11 +50,28 @@ class DecodeStep(nn.Module):
         if not m.config.rope:
             x = x + m.wpe(positions)
         bias = attention_bias(torch.ones(B, P + T, dtype=torch.bool, device=input_ids.device), T, x.dtype)
-        presents = []
+        presents: list[torch.Tensor] = []
         for i, block in enumerate(m.blocks):
             x, (k, v) = block(x, bias, (past[2 * i], past[2 * i + 1]), rope)
             presents += [k, v]
-        return (m.head(m.ln_f(x[:, -1])), *presents)
+        copy_cache = [(past[2 * len(m.blocks)], past[2 * len(m.blocks) + 1])] if m.copy is not None else None
+        logits, caches = m.output(x, input_ids, bias, copy_cache, [])
+        for k, ids in caches:  # the copy head's keys and the token ids they point at
+            presents += [k, ids]
+        return (logits[:, -1], *presents)
+
+
+def cache_layout(model: TinyGPT) -> list[dict]:
+    """The cache tensors the decoding step takes and returns, in order: each with its input and output name,
+    dtype, and shape on the first call (0 for the batch, which the caller sets, and 0 past positions)."""
+    c = model.config
+    head_dim = c.n_embd // c.n_head
+    layout = [{"input": f"past_{kind}_{i}", "output": f"present_{kind}_{i}", "dtype": "float32", "shape": [0, c.n_head, 0, head_dim], "past_axis": 2}
+              for i in range(c.n_layer) for kind in ("key", "value")]
+    if c.copy_head:
+        layout += [{"input": "past_copy_key", "output": "present_copy_key", "dtype": "float32", "shape": [0, 0, c.n_embd], "past_axis": 1},
+                   {"input": "past_copy_ids", "output": "present_copy_ids", "dtype": "int64", "shape": [0, 0], "past_axis": 1}]
+    return layout
 
 
 def load_policy(run: Path | None, step: int | None, base: Path | None) -> tuple[TinyGPT, Tokenizer, dict]:
@@ -86,12 +105,15 @@ def export(model: TinyGPT, tokenizer: Tokenizer, out: Path, origin: dict) -> dic
     c = model.config
     head_dim = c.n_embd // c.n_head
     out.mkdir(parents=True, exist_ok=True)
-    names = [f"{kind}_{kv}_{i}" for i in range(c.n_layer) for kind, kv in (("past", "key"), ("past", "value"))]
-    present = [n.replace("past", "present") for n in names]
-    example = (torch.tensor([[5, 6, 7]]), torch.tensor([2]), *[torch.zeros(1, c.n_head, 2, head_dim) for _ in names])
+    layout = cache_layout(model)
+    names = [entry["input"] for entry in layout]
+    present = [entry["output"] for entry in layout]
+    example_past = [torch.zeros([1 if d == 0 and i == 0 else (2 if i == entry["past_axis"] else d) for i, d in enumerate(entry["shape"])],
+                                dtype=torch.long if entry["dtype"] == "int64" else torch.float32) for entry in layout]
+    example = (torch.tensor([[5, 6, 7]]), torch.tensor([2]), *example_past)
     dynamic = {"input_ids": {0: "batch", 1: "new"}, "logits": {0: "batch"}}
-    dynamic.update({n: {0: "batch", 2: "past"} for n in names})
-    dynamic.update({n: {0: "batch", 2: "total"} for n in present})
+    dynamic.update({e["input"]: {0: "batch", e["past_axis"]: "past"} for e in layout})
+    dynamic.update({e["output"]: {0: "batch", e["past_axis"]: "total"} for e in layout})
     started = time.time()
     import warnings
 
@@ -101,7 +123,7 @@ def export(model: TinyGPT, tokenizer: Tokenizer, out: Path, origin: dict) -> dic
                           output_names=["logits", *present], dynamic_axes=dynamic, opset_version=17, dynamo=False)
     tokenizer.save(out / "tokenizer.json")
     meta = {**origin, "n_layer": c.n_layer, "n_head": c.n_head, "head_dim": head_dim, "vocab_size": c.vocab_size,
-            "block_size": c.block_size, "eos_id": tokenizer.eos_id, "pad_id": tokenizer.pad_id, "params": model.num_params(),
+            "block_size": c.block_size, "cache": layout, "eos_id": tokenizer.eos_id, "pad_id": tokenizer.pad_id, "params": model.num_params(),
             "bytes": (out / "model.onnx").stat().st_size, "export_s": round(time.time() - started, 3), "exported_at": time.time()}
     (out / "export.json").write_text(json.dumps(meta, indent=2))
     return meta

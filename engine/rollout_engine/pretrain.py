@@ -36,6 +36,7 @@ class BaseSettings:
     n_embd: int = 128
     block_size: int = 1024
     rope: bool = True
+    copy_head: bool = True  # copies values and names from the prompt exactly (model.py)
     steps: int = 3000
     batch_size: int = 16
     seq_len: int = 512  # longer than any RL prompt with its answer: every position a run uses is trained
@@ -98,7 +99,8 @@ def build_base(settings: BaseSettings, out: Path, log=print, snapshot_every: int
     for doc in docs:
         ids.extend(tokenizer.encode(doc))
         ids.append(tokenizer.eos_id)
-    config = ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=settings.n_layer, n_head=settings.n_head, n_embd=settings.n_embd, block_size=settings.block_size, rope=settings.rope)
+    config = ModelConfig(vocab_size=tokenizer.vocab_size, n_layer=settings.n_layer, n_head=settings.n_head, n_embd=settings.n_embd, block_size=settings.block_size, rope=settings.rope,
+                         copy_head=settings.copy_head)
     model = TinyGPT(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
     batches = _batches(ids, settings, torch.Generator().manual_seed(settings.seed))
@@ -167,12 +169,13 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=BaseSettings.seq_len)
     parser.add_argument("--layers", type=int, default=BaseSettings.n_layer)
     parser.add_argument("--width", type=int, default=BaseSettings.n_embd)
+    parser.add_argument("--no-copy-head", action="store_true", help="a model without the copy head (as bases before it)")
     parser.add_argument("--threads", type=int, default=BaseSettings.threads)
     parser.add_argument("--out", type=Path, help="where to write it (engine/base is the shipped one); default: the cache")
     parser.add_argument("--snapshot-every", type=int, default=0, help="also save the model so far into OUT/step-N every N steps")
     args = parser.parse_args()
     settings = BaseSettings(steps=args.steps, corpus_size=args.corpus_size, batch_size=args.batch_size, seq_len=args.seq_len,
-                            n_layer=args.layers, n_embd=args.width, threads=args.threads)
+                            n_layer=args.layers, n_embd=args.width, threads=args.threads, copy_head=not args.no_copy_head)
     out = build_base(settings, args.out or base_dir(settings), snapshot_every=args.snapshot_every)
     print(json.dumps({"event": "pretrain_done", "dir": str(out), **json.loads((out / "meta.json").read_text())}))
 

@@ -40,13 +40,13 @@ def test_onnx_gives_pytorchs_next_token_logits_for_the_fixture_model():
     assert torch.allclose(first[0, -1], torch.tensor(case["first_logits"]), atol=1e-5)  # the stored logits are PyTorch's
     meta = json.loads((FIXTURES / "tiny" / "export.json").read_text())
     session = ort.InferenceSession(str(FIXTURES / "tiny" / "model.onnx"))
-    empty = np.zeros((1, meta["n_head"], 0, meta["head_dim"]), np.float32)
+    assert model.config.copy_head and [e["input"] for e in meta["cache"]][-2:] == ["past_copy_key", "past_copy_ids"]  # as the shipped base
     feeds = {"input_ids": np.array([case["prompt_ids"]], np.int64), "position": np.array([0], np.int64)}
-    feeds.update({f"past_{kind}_{i}": empty for i in range(meta["n_layer"]) for kind in ("key", "value")})
+    feeds.update({e["input"]: np.zeros([1, *e["shape"][1:]], np.int64 if e["dtype"] == "int64" else np.float32) for e in meta["cache"]})
     out = session.run(None, feeds)
     assert np.abs(out[0][0] - np.array(case["first_logits"])).max() < 1e-4
     feeds = {"input_ids": np.array([[case["next_id"]]], np.int64), "position": np.array([len(case["prompt_ids"])], np.int64)}
-    feeds.update({f"past_{kind}_{i}": out[1 + 2 * i + (kind == "value")] for i in range(meta["n_layer"]) for kind in ("key", "value")})
+    feeds.update({e["input"]: out[1 + i] for i, e in enumerate(meta["cache"])})
     assert np.abs(session.run(None, feeds)[0][0] - np.array(case["second_logits"])).max() < 1e-4
 
 

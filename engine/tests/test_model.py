@@ -38,19 +38,22 @@ def test_a_tokenizer_saved_before_names_were_split_keeps_its_rule(tmp_path):
     assert len(old.encode("get_weather")) == 1 and old.decode(old.encode("get_weather(Oslo)")) == "get_weather(Oslo)"
 
 
-@pytest.fixture(params=[True, False], ids=["rotary", "learned-positions"])
-def rope(request):
-    """Every model test runs with rotary positions (the shipped base) and learned ones (older checkpoints)."""
+@pytest.fixture(params=["rotary+copy", "rotary", "learned-positions"])
+def variant(request):
+    """Every model test runs as the shipped base is (rotary positions and the copy head) and as older
+    checkpoints are (without the copy head; learned positions)."""
     return request.param
 
 
-def model(rope: bool, seed=0):
+def model(variant, seed=0):
     torch.manual_seed(seed)
-    return TinyGPT(ModelConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=64, rope=rope)).eval()
+    rotary = variant.startswith("rotary")
+    copy = variant == "rotary+copy"
+    return TinyGPT(ModelConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=64, rope=rotary, copy_head=copy)).eval()
 
 
-def test_kv_cache_gives_the_logits_of_a_full_forward(rope):
-    m = model(rope)
+def test_kv_cache_gives_the_logits_of_a_full_forward(variant):
+    m = model(variant)
     seq = torch.randint(3, 300, (2, 12))
     full, _ = m(seq)
     logits, caches = m(seq[:, :5])
@@ -61,8 +64,8 @@ def test_kv_cache_gives_the_logits_of_a_full_forward(rope):
     assert torch.allclose(torch.stack(steps[:-1], dim=1), full[:, 4:11], atol=1e-5)
 
 
-def test_left_padding_changes_nothing(rope):
-    m = model(rope)
+def test_left_padding_changes_nothing(variant):
+    m = model(variant)
     short = torch.randint(3, 300, (1, 4))
     long = torch.randint(3, 300, (1, 9))
     alone, _ = m(short)
@@ -76,8 +79,8 @@ def test_left_padding_changes_nothing(rope):
     assert torch.allclose(padded[0, 5:], alone[0], atol=1e-5)
 
 
-def test_generate_is_seeded_stops_at_eos_and_reports_truncation(rope):
-    m = model(rope)
+def test_generate_is_seeded_stops_at_eos_and_reports_truncation(variant):
+    m = model(variant)
     prompts = [[5, 6, 7], [8, 9, 10, 11, 12]]
     first = m.generate(prompts, 10, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(1))
     second = m.generate(prompts, 10, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(1))
@@ -103,9 +106,9 @@ class _EosModel(torch.nn.Module):
         return logits, caches
 
 
-def test_samples_sharing_a_prompt_read_it_once_and_match_sampling_it_repeated(rope):
+def test_samples_sharing_a_prompt_read_it_once_and_match_sampling_it_repeated(variant):
     """num_samples rows share their prompt's KV cache: the same tokens as the prompt repeated in the batch."""
-    m = model(rope)
+    m = model(variant)
     prompts = [[5, 6, 7], [8, 9, 10, 11, 12]]
     repeated = [p for p in prompts for _ in range(3)]
     shared = m.generate(prompts, 8, eos_id=2, pad_id=0, generator=torch.Generator().manual_seed(3), num_samples=3)
@@ -124,7 +127,7 @@ def test_samples_sharing_a_prompt_read_it_once_and_match_sampling_it_repeated(ro
     assert all(shape[0] == 6 and shape[1] == 1 for shape in calls[1:]) and len(calls) <= 4
 
 
-def test_the_update_reads_a_groups_prompt_once_and_computes_what_reading_it_per_row_does(rope):
+def test_the_update_reads_a_groups_prompt_once_and_computes_what_reading_it_per_row_does(variant):
     """Shared-prompt log-probabilities (and their gradients) equal the per-row path, for groups cut anywhere."""
     from rollout_engine.train import sequence_logprobs
 
@@ -141,7 +144,7 @@ def test_the_update_reads_a_groups_prompt_once_and_computes_what_reading_it_per_
             return self.inner.completion_logits(idx, key_mask, n)
 
     torch.manual_seed(0)
-    m = model(rope)
+    m = model(variant)
     g = torch.Generator().manual_seed(5)
     prompts = [torch.randint(3, 300, (n,), generator=g).tolist() for n in (4, 9, 6)]
     rows = [(p, torch.randint(3, 300, (int(torch.randint(1, 7, (1,), generator=g)),), generator=g).tolist()) for p in prompts for _ in range(3)]
@@ -169,3 +172,25 @@ def test_rotary_positions_depend_only_on_distance():
     with torch.no_grad():
         assert torch.allclose(at(rotary, 0), at(rotary, 30), atol=1e-4)
         assert not torch.allclose(at(learned, 0), at(learned, 30), atol=1e-4)
+
+
+def test_the_copy_head_mixes_a_copy_of_the_context_with_the_vocabulary_by_its_gate():
+    """The copy head's output is a distribution: with its gate open, all its mass is on tokens of the
+    context so far (exactly: the attention's weights summed per token); shut, it is the vocabulary's softmax."""
+    m = model("rotary+copy")
+    idx = torch.tensor([[5, 9, 9, 40, 7]])
+    with torch.no_grad():
+        mixed = m(idx)[0].exp()
+        assert torch.allclose(mixed.sum(-1), torch.ones(1, 5), atol=1e-5)
+        m.copy.gate.bias.fill_(50.0)
+        opened = m(idx)[0].exp()
+        m.copy.gate.bias.fill_(-50.0)
+        shut = m(idx)[0]
+    for t in range(5):
+        context = set(idx[0, :t + 1].tolist())
+        assert abs(float(opened[0, t, sorted(context)].sum()) - 1) < 1e-5
+        assert float(opened[0, t, [w for w in range(300) if w not in context]].sum()) < 1e-5
+    plain = TinyGPT(ModelConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=64, rope=True)).eval()
+    plain.load_state_dict({k: v for k, v in m.state_dict().items() if not k.startswith("copy.")})
+    with torch.no_grad():
+        assert torch.allclose(shut, plain(idx)[0].log_softmax(-1), atol=1e-4)
