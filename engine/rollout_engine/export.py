@@ -10,7 +10,8 @@ and FOLDER/export.json (where it came from, its shape, the ids of its special to
 The graph is one decoding step with its KV cache, so sampling pays for each new token only:
 inputs  input_ids (B, T) int64, position (1,) int64: the first new token's position, past_key_i /
         past_value_i (B, H, P, D) float32 for each layer (P = 0 on the first call);
-        and, for a model with a copy head, past_copy_key (B, P, C) float32 and past_copy_ids (B, P) int64;
+        and, for a model with a copy head, past_copy_key (B, P - 2, C) and past_copy_hidden (B, 2, C) float32
+        (its finished keys and its last two hidden states; fewer on the first steps), past_copy_ids (B, P) int64;
 outputs logits (B, V) float32 of the last position, present_key_i / present_value_i (B, H, P + T, D)
         (and present_copy_key, present_copy_ids). export.json's "cache" lists these tensors in order.
 Every row of a batch has the same length (the N samples of one prompt), so there is no padding mask.
@@ -54,10 +55,10 @@ class DecodeStep(nn.Module):
         for i, block in enumerate(m.blocks):
             x, (k, v) = block(x, bias, (past[2 * i], past[2 * i + 1]), rope)
             presents += [k, v]
-        copy_cache = [(past[2 * len(m.blocks)], past[2 * len(m.blocks) + 1])] if m.copy is not None else None
+        copy_cache = [tuple(past[2 * len(m.blocks):])] if m.copy is not None else None
         logits, caches = m.output(x, input_ids, bias, copy_cache, [])
-        for k, ids in caches:  # the copy head's keys and the token ids they point at
-            presents += [k, ids]
+        for cache in caches:  # the copy head's finished keys, last hidden states and token ids
+            presents += list(cache)
         return (logits[:, -1], *presents)
 
 
@@ -70,6 +71,7 @@ def cache_layout(model: TinyGPT) -> list[dict]:
               for i in range(c.n_layer) for kind in ("key", "value")]
     if c.copy_head:
         layout += [{"input": "past_copy_key", "output": "present_copy_key", "dtype": "float32", "shape": [0, 0, c.n_embd], "past_axis": 1},
+                   {"input": "past_copy_hidden", "output": "present_copy_hidden", "dtype": "float32", "shape": [0, 0, c.n_embd], "past_axis": 1},
                    {"input": "past_copy_ids", "output": "present_copy_ids", "dtype": "int64", "shape": [0, 0], "past_axis": 1}]
     return layout
 
@@ -108,12 +110,14 @@ def export(model: TinyGPT, tokenizer: Tokenizer, out: Path, origin: dict) -> dic
     layout = cache_layout(model)
     names = [entry["input"] for entry in layout]
     present = [entry["output"] for entry in layout]
-    example_past = [torch.zeros([1 if d == 0 and i == 0 else (2 if i == entry["past_axis"] else d) for i, d in enumerate(entry["shape"])],
-                                dtype=torch.long if entry["dtype"] == "int64" else torch.float32) for entry in layout]
-    example = (torch.tensor([[5, 6, 7]]), torch.tensor([2]), *example_past)
+    # An example call after 4 tokens: 4 cached positions, of which the copy head has finished 2 keys.
+    example_len = {"past_copy_key": 2, "past_copy_hidden": 2}
+    example_past = [torch.zeros([1 if i == 0 else (example_len.get(e["input"], 4) if i == e["past_axis"] else d) for i, d in enumerate(e["shape"])],
+                                dtype=torch.long if e["dtype"] == "int64" else torch.float32) for e in layout]
+    example = (torch.tensor([[5, 6, 7]]), torch.tensor([4]), *example_past)
     dynamic = {"input_ids": {0: "batch", 1: "new"}, "logits": {0: "batch"}}
-    dynamic.update({e["input"]: {0: "batch", e["past_axis"]: "past"} for e in layout})
-    dynamic.update({e["output"]: {0: "batch", e["past_axis"]: "total"} for e in layout})
+    dynamic.update({e["input"]: {0: "batch", e["past_axis"]: f"{e['input']}_length"} for e in layout})
+    dynamic.update({e["output"]: {0: "batch", e["past_axis"]: f"{e['output']}_length"} for e in layout})
     started = time.time()
     import warnings
 

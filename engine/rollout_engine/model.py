@@ -107,30 +107,55 @@ class CopyHead(nn.Module):
 
     p(w) = g * sum_j a_j [token_j = w] + (1 - g) * softmax(logits)(w), with a one-head attention a over
     every earlier position (and this one) and a gate g, both read from the final hidden state. It returns
-    log p as the logits, so sampling, temperature and log-probs downstream stay what they are."""
+    log p as the logits, so sampling, temperature and log-probs downstream stay what they are.
+
+    A position's key also reads the LOOKAHEAD positions after it, once they exist: a causal hidden state
+    knows only what came before it, so the first word of `get_air_quality` would otherwise be pointed at
+    knowing nothing of "air quality", and a tool could not be picked by copying its name. The cache holds
+    the finished keys (every position but the last LOOKAHEAD), the last LOOKAHEAD hidden states, whose keys
+    are finished when the next tokens come, and the token ids."""
+
+    LOOKAHEAD = 2
 
     def __init__(self, c: ModelConfig):
         super().__init__()
         self.query = nn.Linear(c.n_embd, c.n_embd)
         self.key = nn.Linear(c.n_embd, c.n_embd)
+        self.ahead = nn.ModuleList(nn.Linear(c.n_embd, c.n_embd, bias=False) for _ in range(self.LOOKAHEAD))
         self.gate = nn.Linear(c.n_embd, 1)
 
     def forward(self, h, logits, ids, bias, cache):
         """h (B, T, C) final hidden states, logits (B, T, V), ids (B, T) the tokens at these positions,
-        bias (B, 1, T, S) the attention mask, cache: (keys, ids) of earlier positions or None."""
-        keys = self.key(h)
-        if cache is not None:
-            keys = torch.cat([cache[0], keys], dim=1)
-            ids = torch.cat([cache[1], ids], dim=1)
-        scores = self.query(h) @ keys.transpose(1, 2) / math.sqrt(keys.shape[-1]) + bias[:, 0]
+        bias (B, 1, T, S) the attention mask, cache: (finished keys, last hidden states, ids) or None."""
+        B, T, C = h.shape
+        if cache is None:
+            done, window, ids_all = h[:, :0], h, ids
+        else:
+            done, window, ids_all = cache[0], torch.cat([cache[1], h], dim=1), torch.cat([cache[2], ids], dim=1)
+        L = window.shape[1]  # the window: the unfinished positions and the new ones; queries are its last T rows
+        q = self.query(h)
+        scale = 1 / math.sqrt(C)
+        keys = self.key(window)
+        scores = q @ keys.transpose(1, 2)
+        rows = torch.arange(T, device=h.device)[:, None] + (L - T)  # each query's position in the window
+        cols = torch.arange(L, device=h.device)[None, :]
+        for k, ahead in enumerate(self.ahead, start=1):
+            later = ahead(window)
+            shifted = torch.cat([later[:, k:], later[:, :k] * 0], dim=1)  # row j: what position j + k adds to key j
+            seen = (cols + k <= rows).to(h.dtype)  # a query sees what j + k adds only once j + k has come
+            scores = scores + (q @ shifted.transpose(1, 2)) * seen
+            keys = keys + shifted
+        scores = torch.cat([q @ done.transpose(1, 2), scores], dim=2) * scale + bias[:, 0]
         pointed = scores.softmax(dim=-1)  # (B, T, S)
-        B, T, S = pointed.shape
+        S = pointed.shape[2]
         copied = torch.zeros(B, T, logits.shape[-1], dtype=pointed.dtype, device=pointed.device)
-        copied = copied.scatter_add(2, ids[:, None, :].expand(B, T, S), pointed)
+        copied = copied.scatter_add(2, ids_all[:, None, :].expand(B, T, S), pointed)
         gate = torch.sigmoid(self.gate(h))
         probs = gate * copied + (1 - gate) * logits.softmax(dim=-1)
+        # Slices from the end (not max(L - LOOKAHEAD, 0)), so that the ONNX export keeps them dynamic.
+        cache = (torch.cat([done, keys[:, :-self.LOOKAHEAD]], dim=1), window[:, -self.LOOKAHEAD:], ids_all)
         # A floor instead of log(0): a token with no mass gets a very small, finite log-probability.
-        return torch.log(probs.clamp_min(1e-30)), (keys, ids)
+        return torch.log(probs.clamp_min(1e-30)), cache
 
 
 class TinyGPT(nn.Module):
@@ -179,7 +204,7 @@ class TinyGPT(nn.Module):
             return t.repeat_interleave(repeats, dim=0)
 
         key_mask = torch.cat([share(prompt_mask), completion_mask], dim=1)
-        completion_logits, _ = self(completions, key_mask, [(share(k), share(v)) for k, v in caches])
+        completion_logits, _ = self(completions, key_mask, [tuple(share(t) for t in cache) for cache in caches])
         # The prompt's last position predicts the first completion token; each completion token the next.
         return torch.cat([share(prompt_logits[:, -1:]), completion_logits[:, :-1]], dim=1)
 
@@ -242,7 +267,7 @@ class TinyGPT(nn.Module):
             def share(t):
                 return t.repeat_interleave(num_samples, dim=0)
             key_mask, next_logits = share(key_mask), share(next_logits)
-            caches = [(share(k), share(v)) for k, v in caches]
+            caches = [tuple(share(t) for t in cache) for cache in caches]
         B = key_mask.shape[0]
         out = torch.full((B, max(max_new_tokens, 0)), pad_id, dtype=torch.long, device=device)
         lengths = torch.full((B,), max(max_new_tokens, 0), dtype=torch.long, device=device)

@@ -40,7 +40,7 @@ def test_onnx_gives_pytorchs_next_token_logits_for_the_fixture_model():
     assert torch.allclose(first[0, -1], torch.tensor(case["first_logits"]), atol=1e-5)  # the stored logits are PyTorch's
     meta = json.loads((FIXTURES / "tiny" / "export.json").read_text())
     session = ort.InferenceSession(str(FIXTURES / "tiny" / "model.onnx"))
-    assert model.config.copy_head and [e["input"] for e in meta["cache"]][-2:] == ["past_copy_key", "past_copy_ids"]  # as the shipped base
+    assert model.config.copy_head and [e["input"] for e in meta["cache"]][-3:] == ["past_copy_key", "past_copy_hidden", "past_copy_ids"]  # as the shipped base
     feeds = {"input_ids": np.array([case["prompt_ids"]], np.int64), "position": np.array([0], np.int64)}
     feeds.update({e["input"]: np.zeros([1, *e["shape"][1:]], np.int64 if e["dtype"] == "int64" else np.float32) for e in meta["cache"]})
     out = session.run(None, feeds)
@@ -48,6 +48,20 @@ def test_onnx_gives_pytorchs_next_token_logits_for_the_fixture_model():
     feeds = {"input_ids": np.array([[case["next_id"]]], np.int64), "position": np.array([len(case["prompt_ids"])], np.int64)}
     feeds.update({e["input"]: out[1 + i] for i, e in enumerate(meta["cache"])})
     assert np.abs(session.run(None, feeds)[0][0] - np.array(case["second_logits"])).max() < 1e-4
+    # Many cached steps, two rows at once: the greedy path PyTorch's generate takes, step by step.
+    prompt = case["prompt_ids"]
+    with torch.no_grad():
+        expected, _ = model.generate([prompt], 12, temperature=1e-6, eos_id=-1, pad_id=0, num_samples=2)
+    feeds = {"input_ids": np.array([prompt, prompt], np.int64), "position": np.array([0], np.int64)}
+    feeds.update({e["input"]: np.zeros([2, *e["shape"][1:]], np.int64 if e["dtype"] == "int64" else np.float32) for e in meta["cache"]})
+    path = []
+    for t in range(12):
+        out = session.run(None, feeds)
+        token = out[0].argmax(-1)
+        path.append(token.tolist())
+        feeds = {"input_ids": token[:, None].astype(np.int64), "position": np.array([len(prompt) + t], np.int64)}
+        feeds.update({e["input"]: out[1 + i] for i, e in enumerate(meta["cache"])})
+    assert [[row[t] for t in range(12)] for row in zip(*path)] == expected
 
 
 def test_a_runs_checkpoints_export_as_they_are_written_or_on_request_and_a_bad_request_says_what_to_do(tmp_path, capsys):
