@@ -3,6 +3,7 @@ new tokens, one thread), with each step's time split into rollout, reward, updat
 
     python bench/engine_step.py --steps 8                       # this checkout's engine
     python bench/engine_step.py --steps 8 --engine OTHER/engine # another checkout's engine, same base and data
+    python bench/engine_step.py --steps 8 --no-copy-head        # the policy without its copy head (as bases before it)
 
 The base is made once (a few pretraining steps: its completions run to max_new_tokens, the slow case) and
 kept in --base, so two engines are timed on the same weights and prompts. The reward is the tool-n1
@@ -25,7 +26,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--engine", type=Path, default=ROOT / "engine", help="the engine/ folder to time")
-    parser.add_argument("--base", type=Path, default=Path(tempfile.gettempdir()) / "rollout-studio-bench-base")
+    parser.add_argument("--base", type=Path, help="where the base is kept (default: a folder in the temp dir for each kind of base)")
+    parser.add_argument("--no-copy-head", action="store_true", help="time a policy without the copy head (model.py)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     sys.path.insert(0, str(args.engine.resolve()))
@@ -35,8 +37,10 @@ def main() -> None:
     from rollout_engine.pretrain import BaseSettings, build_base
     from rollout_engine.train import train
 
+    copy = {} if not args.no_copy_head else {"copy_head": False}  # an older engine has no such setting
+    args.base = args.base or Path(tempfile.gettempdir()) / ("rollout-studio-bench-base" + ("-no-copy" if args.no_copy_head else "-copy"))
     if not (args.base / "model.pt").exists():
-        build_base(BaseSettings(steps=20, corpus_size=6000), args.base, log=lambda _: None)
+        build_base(BaseSettings(steps=20, corpus_size=6000, **copy), args.base, log=lambda _: None)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         rows = demo_data.generate(seed=0, train=400, eval_seen=0, eval_unseen_values=0, eval_unseen_tools=0)["train"]
