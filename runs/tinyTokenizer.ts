@@ -2,7 +2,8 @@
 // ids as engine/rollout_engine/tokenizer.py for every text (test/fixtures/playground/cases.json checks it).
 // Pieces: tags, runs of ASCII letters, underscores, single digits, single whitespace characters, and runs
 // of other characters (but `<`) with an optional leading space; a known piece is one token, an unknown
-// punctuation run goes character by character, anything else as its UTF-8 bytes.
+// punctuation run goes character by character, anything else as its UTF-8 bytes. In the "cased-words" split
+// a capitalized word whose lowercase is a piece is the capital marker and that piece ("Timer" is ⇧ timer).
 
 import fs from "node:fs";
 
@@ -10,11 +11,15 @@ const SPECIALS = 3; // <pad>, <bos>, <eos>
 const BYTE_BASE = SPECIALS;
 // Python's \s for str patterns (str.isspace), written out: JavaScript's \s differs at the edges.
 const SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const WORDS = new RegExp(`<\\|[a-z]+\\|>|</?[a-z_]+>|[A-Za-z]+|_|\\p{Nd}| ?[^${SPACE}A-Za-z_\\p{Nd}<]+|<|[${SPACE}]`, "gu");
 const SPLITS: Record<string, RegExp> = {
-  words: new RegExp(`<\\|[a-z]+\\|>|</?[a-z_]+>|[A-Za-z]+|_|\\p{Nd}| ?[^${SPACE}A-Za-z_\\p{Nd}<]+|<|[${SPACE}]`, "gu"),
+  words: WORDS,
+  "cased-words": WORDS,
   "snake-case-words": new RegExp(`<\\|[a-z]+\\|>|</?[a-z_]+>|[A-Za-z_]+|\\p{Nd}| ?[^${SPACE}A-Za-z_\\p{Nd}<]+|<|[${SPACE}]`, "gu"),
 };
 const ALNUM = /[\p{L}\p{N}]/u; // Python's str.isalnum for one character
+const CAPITAL = "\u0000cap"; // the capital marker's piece (tokenizer.py's CAPITAL): no text splits into it
+const CAPITALIZED = /^[A-Z][a-z]*$/;
 
 export class TinyTokenizer {
   readonly padId = 0;
@@ -22,6 +27,7 @@ export class TinyTokenizer {
   readonly eosId = 2;
   private readonly index = new Map<string, number>();
   private readonly pattern: RegExp;
+  private readonly capitalId: number | undefined;
 
   constructor(
     readonly pieces: string[],
@@ -31,6 +37,7 @@ export class TinyTokenizer {
     if (!pattern) throw new Error(`unknown tokenizer split "${split}"; known: ${Object.keys(SPLITS).join(", ")}`);
     this.pattern = pattern;
     pieces.forEach((p, i) => this.index.set(p, BYTE_BASE + 256 + i));
+    this.capitalId = split === "cased-words" ? this.index.get(CAPITAL) : undefined;
   }
 
   /** tokenizer.json as the engine saves it ({pieces, split}; files without `split` are the older snake-case split). */
@@ -47,6 +54,11 @@ export class TinyTokenizer {
   encode(text: string): number[] {
     const ids: number[] = [];
     for (const [piece] of text.matchAll(this.pattern)) {
+      const lower = this.capitalId !== undefined && CAPITALIZED.test(piece) ? this.index.get(piece.toLowerCase()) : undefined;
+      if (lower !== undefined) {
+        ids.push(this.capitalId!, lower);
+        continue;
+      }
       const token = this.index.get(piece);
       const chars = Array.from(piece);
       if (token !== undefined) ids.push(token);
@@ -59,8 +71,17 @@ export class TinyTokenizer {
   decode(ids: Iterable<number>): string {
     let out = "";
     let pending: number[] = [];
+    let capital = false; // the marker capitalizes the first character of what comes next
+    const emit = (text: string) => {
+      if (capital && text) {
+        const [first, ...rest] = Array.from(text);
+        text = first!.toUpperCase() + rest.join("");
+        capital = false;
+      }
+      out += text;
+    };
     const flush = () => {
-      if (pending.length) out += Buffer.from(pending).toString("utf8");
+      if (pending.length) emit(Buffer.from(pending).toString("utf8"));
       pending = [];
     };
     for (const id of ids) {
@@ -69,7 +90,8 @@ export class TinyTokenizer {
         continue;
       }
       flush();
-      if (id >= BYTE_BASE + 256) out += this.pieces[id - BYTE_BASE - 256] ?? "";
+      if (id === this.capitalId) capital = true;
+      else if (id >= BYTE_BASE + 256) emit(this.pieces[id - BYTE_BASE - 256] ?? "");
       // special tokens decode to nothing
     }
     flush();

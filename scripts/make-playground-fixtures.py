@@ -25,6 +25,7 @@ TEXTS = [
     "Zürich, naïve café — 東京 🙂 and Ünïcödé",
     "tabs\tand  double  spaces\n\nnewlines; odd punctuation ?!... {}}]",
     "snake_case_name and CamelCase and x_y_z_2024",
+    "Timer 42 minutes. Air quality in Riga? I call USD, Will Xqz and Éclair",  # capital markers, and words without them
 ]
 
 

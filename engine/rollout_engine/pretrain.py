@@ -37,7 +37,7 @@ class BaseSettings:
     block_size: int = 1024
     rope: bool = True
     copy_head: bool = True  # copies values and names from the prompt exactly (model.py)
-    steps: int = 3000
+    steps: int = 2400
     batch_size: int = 16
     seq_len: int = 512  # longer than any RL prompt with its answer: every position a run uses is trained
     learning_rate: float = 3e-3

@@ -9,6 +9,11 @@ one token; a punctuation run that is not is written character by character; any 
 UTF-8 bytes, one token each. A tool name is its words: `get_air_quality` is get, _, air, _, quality, so
 a name never seen reads as words the model knows. (Tokenizers saved before that split, with snake_case
 names as single pieces, keep their rule: `split` in tokenizer.json.)
+
+In the `cased-words` split (the shipped base's), a capitalized word whose lowercase is a piece is two
+tokens: a capital marker and the lowercase word ("Timer" is ⇧ timer), as fastai's xxmaj marks case. A
+request that opens with "Timer" then holds the same token as the tool `start_timer`, so the model can
+match and copy it; without the marker "Timer" was spelled in bytes, unrelated to "timer".
 """
 from __future__ import annotations
 
@@ -23,10 +28,17 @@ TAGS = ["<think>", "</think>", "<tool_call>", "</tool_call>", "<response>", "</r
         "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>"]
 SPLITS = {
     "words": re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z]+|_|\d| ?[^\sA-Za-z_\d<]+|<|\s"),
+    "cased-words": re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z]+|_|\d| ?[^\sA-Za-z_\d<]+|<|\s"),  # "words" with the capital marker
     "snake-case-words": re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z_]+|\d| ?[^\sA-Za-z_\d<]+|<|\s"),  # before 2026-11-28
 }
 PIECE = SPLITS["words"]
 BYTE_BASE = len(SPECIALS)  # byte b is token BYTE_BASE + b
+CAPITAL = "\x00cap"  # the capital marker's piece: no text splits into it, so only the marker is that token
+
+
+def _capitalized(piece: str) -> bool:
+    """An ASCII word with its first letter upper case and the rest lower case ("Timer", "I"; not "USD")."""
+    return piece.isascii() and piece.isalpha() and piece[0].isupper() and (len(piece) == 1 or piece[1:].islower())
 
 
 class Tokenizer:
@@ -37,6 +49,7 @@ class Tokenizer:
         self.pieces = list(pieces)
         self.index = {p: BYTE_BASE + 256 + i for i, p in enumerate(self.pieces)}
         self.pad_id, self.bos_id, self.eos_id = 0, 1, 2
+        self.capital_id = self.index.get(CAPITAL) if split == "cased-words" else None
 
     @property
     def vocab_size(self) -> int:
@@ -44,22 +57,26 @@ class Tokenizer:
 
     @classmethod
     def train(cls, texts: Iterable[str], max_pieces: int = 4000, min_count: int = 2, words: Iterable[str] = ()) -> "Tokenizer":
-        """Keeps the tags, the given words, and the most frequent pieces of the corpus (single characters always)."""
+        """Keeps the tags, the capital marker, the given words, and the most frequent pieces of the corpus
+        (single characters always; a capitalized word counts as its lowercase)."""
         counts: Counter[str] = Counter()
         for text in texts:
-            counts.update(PIECE.findall(text))
-        pieces = list(dict.fromkeys([*TAGS, *words]))
+            counts.update(p.lower() if _capitalized(p) else p for p in PIECE.findall(text))
+        pieces = list(dict.fromkeys([*TAGS, CAPITAL, *words]))
         known = set(pieces)
         for piece, n in counts.most_common():
             if len(pieces) >= max_pieces:
                 break
             if piece not in known and (n >= min_count or len(piece) == 1):
                 pieces.append(piece)
-        return cls(pieces)
+        return cls(pieces, "cased-words")
 
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
         for piece in self.pattern.findall(text):
+            if self.capital_id is not None and _capitalized(piece) and piece.lower() in self.index:
+                ids += [self.capital_id, self.index[piece.lower()]]
+                continue
             token = self.index.get(piece)
             if token is not None:
                 ids.append(token)
@@ -73,18 +90,28 @@ class Tokenizer:
     def decode(self, ids: Iterable[int]) -> str:
         out: list[str] = []
         pending = bytearray()
+        capital = False  # the marker capitalizes the first character of what comes next
+
+        def emit(text: str) -> None:
+            nonlocal capital
+            if capital and text:
+                text, capital = text[0].upper() + text[1:], False
+            out.append(text)
+
         for i in ids:
             if BYTE_BASE <= i < BYTE_BASE + 256:
                 pending.append(i - BYTE_BASE)
                 continue
             if pending:
-                out.append(pending.decode("utf-8", errors="replace"))
+                emit(pending.decode("utf-8", errors="replace"))
                 pending.clear()
-            if i >= BYTE_BASE + 256:
-                out.append(self.pieces[i - BYTE_BASE - 256])
+            if i == self.capital_id:
+                capital = True
+            elif i >= BYTE_BASE + 256:
+                emit(self.pieces[i - BYTE_BASE - 256])
             # special tokens decode to nothing
         if pending:
-            out.append(pending.decode("utf-8", errors="replace"))
+            emit(pending.decode("utf-8", errors="replace"))
         return "".join(out)
 
     def encode_prompt(self, conversation: list[dict[str, str]], template: str) -> list[int]:

@@ -24,6 +24,21 @@ def test_tokenizer_round_trips_any_text_and_keeps_known_words_whole():
     assert tok.encode("31") == tok.encode("3") + tok.encode("1")  # digits compose numbers never seen
 
 
+def test_a_capitalized_word_is_the_capital_marker_and_its_lowercase_word():
+    """"Timer" at the start of a request is the same word token as in `start_timer`, behind the marker, so
+    the model can match the request with the tool list; words without a lowercase piece keep their own."""
+    tok = Tokenizer.train(CORPUS * 2, words=["timer", "Tallinn"])
+    assert tok.split == "cased-words"
+    timer = tok.encode("timer")
+    assert tok.encode("Timer") == [tok.capital_id, *timer] and tok.encode("Weather") == [tok.capital_id, *tok.encode("weather")]
+    assert len(tok.encode("Tallinn")) == 1 and tok.capital_id not in tok.encode("Tallinn USD WEATHER")
+    for text in ["Timer 5 minutes. Air in Tallinn", "I call X", "Éclair", "WEATHER in Oslo", "weather\x00cap"]:
+        assert tok.decode(tok.encode(text)) == text
+    assert tok.decode([tok.capital_id]) == "" and tok.decode([tok.capital_id, BYTE_BASE + ord("x")]) == "X"
+    words_split = Tokenizer(tok.pieces, "words")  # a tokenizer saved before the marker reads "Timer" as before
+    assert tok.capital_id not in words_split.encode("Timer")
+
+
 def test_tokenizer_saves_and_loads(tmp_path):
     tok = Tokenizer.train(CORPUS * 2, words=["Tallinn"])
     tok.save(tmp_path / "tok.json")
