@@ -69,7 +69,7 @@ export function promptMessages(sample: { tools: unknown[]; messages: Message[] }
     const list = tools.map((t, i) => `${i + 1}. Name: ${t.name}\nDescription: ${t.description ?? ""}\nParameters: ${pyJson(t.parameters?.properties ?? {})}`).join("\n");
     system = `You are a helpful multi-turn dialogue assistant capable of leveraging tool calls.\n**Available Tools**\n${list}\n${TOOLRL_INSTRUCTION}`;
   } else if (template === "tool-zero") {
-    system = `${ZERO_INSTRUCTION}\nFunctions you can call:\n` + tools.map((t) => `- ${signature(t)}`).join("\n");
+    system = `${ZERO_INSTRUCTION}\nFunctions you can call:\n` + tools.map((t) => pyJson(t)).join("\n");
   } else if (template === "documentation") {
     system = "Tools:\n" + tools.map(signature).join("\n");
   } else {

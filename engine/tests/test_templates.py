@@ -36,7 +36,9 @@ def test_prompts_carry_the_tools_and_the_request():
     for template in templates.TEMPLATES:
         text = templates.render_plain(templates.messages(sample, template), template)
         if template == "tool-zero":  # plain text for base models: labels, no chat role tags
-            assert text.startswith(templates.ZERO_INSTRUCTION + "\nFunctions you can call:\n- ") and text.endswith(f"\nTask: {sample.messages[-1]['content']}\n") and "<|" not in text
+            assert text.startswith(templates.ZERO_INSTRUCTION + "\nFunctions you can call:\n" + json.dumps(sample.tools[0]) + "\n")
+            assert text.endswith(f"\nTask: {sample.messages[-1]['content']}\n") and "<|" not in text
+            assert templates.signature(sample.tools[0]) not in text  # the tools as JSON schemas, not the corpus's signature lines
             assert "\nTools:\n" not in text and "\nRequest: " not in text  # not the base corpus's documentation layout
         elif template == "documentation":  # exactly what the base corpus's worked examples read
             tools = "\n".join(templates.signature(t) for t in sample.tools)
