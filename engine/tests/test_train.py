@@ -135,7 +135,7 @@ def test_the_shipped_base_is_what_the_default_settings_build():
     meta = json.loads((SHIPPED_BASE / "meta.json").read_text())
     assert meta["settings"] == asdict(BaseSettings())
     model, tokenizer = load_base(SHIPPED_BASE)
-    assert model.config.rope and tokenizer.split == "words" and model.num_params() == meta["params"]
+    assert model.config.rope and model.config.copy_head and tokenizer.split == "cased-words" and model.num_params() == meta["params"]
 
 
 def _without_timing(path):
