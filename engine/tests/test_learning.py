@@ -52,7 +52,7 @@ def _run(config, run_dir):
     return metrics, evals
 
 
-DEMO_STEPS = 30
+DEMO_STEPS = 20
 
 
 def test_grpo_from_the_shipped_base_raises_held_out_exact_accuracy(tmp_path):
@@ -61,8 +61,8 @@ def test_grpo_from_the_shipped_base_raises_held_out_exact_accuracy(tmp_path):
     start = {split: points[0] for split, points in evals.items()}
     end = {split: points[-1] for split, points in evals.items()}
     print(f"greedy exact, step 0 -> {DEMO_STEPS}: {start} -> {end}")
-    # On the machine of docs/learning.md: new values 15 % -> 37 %, new tools 7 % -> 13 % (60 prompts each).
-    assert end["eval-unseen-values"] - start["eval-unseen-values"] >= 0.10, (start, end)
+    # On the machine of docs/learning.md (100 prompts each, the demo run): new values 16 % -> 44 % at step 20.
+    assert end["eval-unseen-values"] - start["eval-unseen-values"] >= 0.15, (start, end)
     assert end["eval-unseen-tools"] >= start["eval-unseen-tools"], (start, end)
     first, last = metrics[:5], metrics[-5:]
     assert _mean([m["exact_match_rate"] for m in last]) > _mean([m["exact_match_rate"] for m in first]) + 0.1
