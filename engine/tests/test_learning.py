@@ -71,16 +71,37 @@ def test_grpo_from_the_shipped_base_raises_held_out_exact_accuracy(tmp_path):
 CAPABLE_STEPS = 20
 
 
+def _sampled_exact_rate(policy_file, prompts, template: str) -> float:
+    """The exact rate of 8 samples per prompt at temperature 1 (a fixed seed), from the shipped base with
+    the given weights (None: the base itself): the same prompts before and after, unlike the steps' own
+    samples, whose prompts change from step to step."""
+    from rollout_engine.base_eval import answer_calls, prompt_ids
+    from rollout_engine.calls import same_calls
+    from rollout_engine.pretrain import load_base
+
+    model, tokenizer = load_base(SHIPPED_BASE)
+    if policy_file is not None:
+        model.load_state_dict(torch.load(policy_file, map_location="cpu")["model"])
+    model.eval()
+    with torch.no_grad():
+        tokens, _ = model.generate([prompt_ids(s, template, tokenizer) for s in prompts], 96, temperature=1.0, eos_id=tokenizer.eos_id,
+                                   pad_id=tokenizer.pad_id, num_samples=8, generator=torch.Generator().manual_seed(0))
+    truths = [s.ground_truth for s in prompts for _ in range(8)]
+    return _mean([same_calls(answer_calls(tokenizer.decode(t)), g) for t, g in zip(tokens, truths)])
+
+
 def test_grpo_with_the_binary_reward_improves_a_capable_policy_without_lowering_greedy_accuracy(tmp_path):
+    from rollout_engine.data import read_dataset
+
     config = _demo_config(tmp_path, CAPABLE_STEPS, eval_samples=100, splits=["eval"])
     config.data.template = "documentation"  # the base's own layout: it already answers there
     config.reward.schedule, config.reward.preset = None, "tool-n1"
     metrics, evals = _run(config, tmp_path / "run")
-    first, last = metrics[:5], metrics[-5:]
-    sampled = (_mean([m["exact_match_rate"] for m in first]), _mean([m["exact_match_rate"] for m in last]))
+    prompts = read_dataset(config.data.eval[0])[100:160]  # seen tools, prompts the greedy evaluation does not use
+    sampled = (_sampled_exact_rate(None, prompts, "documentation"), _sampled_exact_rate(tmp_path / "run" / "policy.pt", prompts, "documentation"))
     greedy = evals["eval"][0], evals["eval"][-1]
     print(f"sampled exact rate {sampled[0]:.3f} -> {sampled[1]:.3f}; greedy exact on eval {greedy[0]:.2f} -> {greedy[1]:.2f}")
-    # On the machine of docs/learning.md: sampled 26 % -> 32 %, greedy 57 % -> 80 %.
+    # On the machine of docs/learning.md: greedy 51 % -> 68 %.
     assert greedy[0] >= 0.4, "the shipped base should already answer in its documentation layout"
-    assert sampled[1] > sampled[0] + 0.03, sampled
+    assert sampled[1] > sampled[0] + 0.05, sampled
     assert greedy[1] >= greedy[0] - 0.02, greedy
