@@ -88,12 +88,22 @@ export function pickToken(logits: Float32Array, temperature: number, topP: numbe
 }
 
 export class OnnxPolicy {
+  /** The cache tensors the step takes: as export.json lists them, or a key and a value per layer. */
+  private readonly cache: CacheEntry[];
+
   private constructor(
     readonly session: Session,
     readonly tokenizer: TinyTokenizer,
     readonly info: ExportInfo,
     readonly ort: typeof import("onnxruntime-node"),
-  ) {}
+  ) {
+    const { n_layer: layers, n_head: heads, head_dim: dim } = info;
+    this.cache =
+      info.cache ??
+      Array.from({ length: layers }, (_, i) =>
+        (["key", "value"] as const).map((kind) => ({ input: `past_${kind}_${i}`, output: `present_${kind}_${i}`, dtype: "float32" as const, shape: [0, heads, 0, dim] })),
+      ).flat();
+  }
 
   /** Loads FOLDER/model.onnx, tokenizer.json and export.json (what `rollout-studio export` writes). */
   static async load(folder: string): Promise<OnnxPolicy> {
@@ -114,24 +124,13 @@ export class OnnxPolicy {
       input_ids: new this.ort.Tensor("int64", BigInt64Array.from(ids.flat(), (x) => BigInt(x)), [n, width]),
       position: new this.ort.Tensor("int64", BigInt64Array.of(BigInt(position)), [1]),
     };
-    for (const entry of this.cacheLayout()) {
+    for (const entry of this.cache) {
       const carried = past?.[entry.output] as import("onnxruntime-node").Tensor | undefined;
       const shape = [n, ...entry.shape.slice(1)];
       feeds[entry.input] = carried ?? (entry.dtype === "int64" ? new this.ort.Tensor("int64", new BigInt64Array(0), shape) : new this.ort.Tensor("float32", new Float32Array(0), shape));
     }
     const out = await this.session.run(feeds);
     return { logits: out.logits!.data as Float32Array, cache: out };
-  }
-
-  /** The cache tensors the step takes: as export.json lists them, or a key and a value per layer. */
-  private cacheLayout(): CacheEntry[] {
-    const { n_layer: layers, n_head: heads, head_dim: dim } = this.info;
-    return (
-      this.info.cache ??
-      Array.from({ length: layers }, (_, i) =>
-        (["key", "value"] as const).map((kind) => ({ input: `past_${kind}_${i}`, output: `present_${kind}_${i}`, dtype: "float32" as const, shape: [0, heads, 0, dim] })),
-      ).flat()
-    );
   }
 
   /** `n` continuations of the prompt. Rows that have ended keep stepping (the batch moves together) but add nothing. */

@@ -13,7 +13,8 @@ inputs  input_ids (B, T) int64, position (1,) int64: the first new token's posit
         and, for a model with a copy head, past_copy_key (B, P - 2, C) and past_copy_hidden (B, 2, C) float32
         (its finished keys and its last two hidden states; fewer on the first steps), past_copy_ids (B, P) int64;
 outputs logits (B, V) float32 of the last position, present_key_i / present_value_i (B, H, P + T, D)
-        (and present_copy_key, present_copy_ids). export.json's "cache" lists these tensors in order.
+        (and present_copy_key, present_copy_hidden, present_copy_ids). export.json's "cache" lists these
+        tensors in order.
 Every row of a batch has the same length (the N samples of one prompt), so there is no padding mask.
 The hf backend's transformers models are not exported here (their own exporters do that).
 """

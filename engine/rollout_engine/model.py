@@ -11,8 +11,8 @@ The shipped base also has a copy head (`copy_head`, a pointer-generator): the ne
 generated from the vocabulary or copied from an earlier position, mixed by a learned gate. A large LLM
 copies a city or a tool name from its prompt exactly; a half-million-parameter model trained for half an
 hour on two cores copies fuzzily through its embeddings (another city of the same kind), and the copy
-head gives it the exact copy that the task's held-out values and tools need. The head's keys and the
-token ids they point at are cached like attention's keys and values (one more entry after the layers').
+head gives it the exact copy that the task's held-out values and tools need. Its cache (finished keys,
+last hidden states, token ids) is kept like attention's keys and values, one more entry after the layers'.
 """
 from __future__ import annotations
 

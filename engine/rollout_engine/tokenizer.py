@@ -26,12 +26,13 @@ from typing import Iterable
 SPECIALS = ["<pad>", "<bos>", "<eos>"]
 TAGS = ["<think>", "</think>", "<tool_call>", "</tool_call>", "<response>", "</response>", "<answer>", "</answer>",
         "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>"]
+WORDS = re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z]+|_|\d| ?[^\sA-Za-z_\d<]+|<|\s")
 SPLITS = {
-    "words": re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z]+|_|\d| ?[^\sA-Za-z_\d<]+|<|\s"),
-    "cased-words": re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z]+|_|\d| ?[^\sA-Za-z_\d<]+|<|\s"),  # "words" with the capital marker
+    "words": WORDS,
+    "cased-words": WORDS,  # the same pieces, with the capital marker (encode)
     "snake-case-words": re.compile(r"<\|[a-z]+\|>|</?[a-z_]+>|[A-Za-z_]+|\d| ?[^\sA-Za-z_\d<]+|<|\s"),  # before 2026-11-28
 }
-PIECE = SPLITS["words"]
+PIECE = WORDS
 BYTE_BASE = len(SPECIALS)  # byte b is token BYTE_BASE + b
 CAPITAL = "\x00cap"  # the capital marker's piece: no text splits into it, so only the marker is that token
 

@@ -101,7 +101,7 @@ def test_grpo_with_the_binary_reward_improves_a_capable_policy_without_lowering_
     sampled = (_sampled_exact_rate(None, prompts, "documentation"), _sampled_exact_rate(tmp_path / "run" / "policy.pt", prompts, "documentation"))
     greedy = evals["eval"][0], evals["eval"][-1]
     print(f"sampled exact rate {sampled[0]:.3f} -> {sampled[1]:.3f}; greedy exact on eval {greedy[0]:.2f} -> {greedy[1]:.2f}")
-    # On the machine of docs/learning.md: greedy 51 % -> 68 %.
+    # On the machine of docs/learning.md: sampled 44.4 % -> 52.3 %, greedy 51 % -> 68 %.
     assert greedy[0] >= 0.4, "the shipped base should already answer in its documentation layout"
     assert sampled[1] > sampled[0] + 0.05, sampled
     assert greedy[1] >= greedy[0] - 0.02, greedy
