@@ -22,6 +22,8 @@ export function activateRuns(context: vscode.ExtensionContext, runs: Runs, dashb
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     registerCommand("rolloutStudio.startRun", async (arg) => {
       let config = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === "string" ? arg : undefined;
+      // Refused before any picker: in Restricted Mode there is no configuration worth choosing.
+      manager.assertMayStart();
       if (!config) {
         const configs = await findRunConfigs();
         const pick = await vscode.window.showQuickPick(

@@ -76,11 +76,16 @@ export class RunManager implements vscode.Disposable {
     return { root, python, torch, env };
   }
 
-  /** Starts an engine on a run configuration; resolves with the new run directory. */
-  async start(config: string, options: { resumeDir?: string } = {}): Promise<string> {
+  /** Throws, saying why, where no engine may start: an untrusted (Restricted Mode) workspace. */
+  assertMayStart(): void {
     if (!vscode.workspace.isTrusted) {
       throw new Error("This workspace is not trusted: Rollout Studio runs no engine and no reward code in it. Trust the workspace to start runs; viewing runs still works.");
     }
+  }
+
+  /** Starts an engine on a run configuration; resolves with the new run directory. */
+  async start(config: string, options: { resumeDir?: string } = {}): Promise<string> {
+    this.assertMayStart();
     const { root, python, torch, env } = this.engineSetup();
     let runDir = options.resumeDir;
     if (!runDir) {

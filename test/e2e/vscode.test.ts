@@ -829,10 +829,9 @@ test("Restricted Mode: runs and rollouts can be viewed; no engine starts and no 
   // Nothing runs: Start RL Run is refused with a message, and no engine or run directory appears.
   const before = runDirs().length;
   await runCommand("Rollout Studio: Start RL Run");
-  const toast = page.locator(".notification-toast", { hasText: "not trusted" });
-  const pickedConfig = await page.locator(".quick-input-list .monaco-list-row", { hasText: "run.toml" }).first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
-  if (pickedConfig) await pickQuickItem("run.toml");
-  await toast.first().waitFor({ timeout: 30_000 });
+  // Refused at once, before any configuration is asked for.
+  await page.locator(".notification-toast", { hasText: "not trusted" }).first().waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator(".quick-input-list .monaco-list-row", { hasText: "run.toml" }).count(), 0, "no configuration picker in Restricted Mode");
   await page.waitForTimeout(3000);
   assert.equal(runDirs().length, before, "no run directory was made");
   assert.ok(!fs.existsSync(path.join(run, ".lock")), "no engine holds the run");
