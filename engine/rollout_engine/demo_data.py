@@ -200,7 +200,8 @@ def _sample(rng: random.Random, targets: list[Tool], distractors: list[Tool], he
 
 
 def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen_values: int = 200, eval_unseen_tools: int = 200,
-             made_up_train: int | None = None, varied_train: int = 0) -> dict[str, list[dict[str, Any]]]:
+             made_up_train: int | None = None, varied_train: int = 0, varied_made_up: bool = True,
+             mixed_lists: bool = True) -> dict[str, list[dict[str, Any]]]:
     """The demo splits: train, eval (seen tools, new requests), eval-unseen-values, eval-unseen-tools.
 
     Beside its `train` samples of the demo's training tools, the train split has `made_up_train` samples
@@ -210,7 +211,9 @@ def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen
     from the request. It may also have `varied_train` samples of the training tools
     with values from the words the base knows (a city argument may hold any city but the demo's, as a
     real dataset's weather requests name thousands): with the pool's few values alone, GRPO rewards
-    knowing them by heart as well as copying. The held-out tools and values never appear in the train split."""
+    knowing them by heart as well as copying. `varied_made_up` phrases the made-up tools in more ways
+    (synthetic_tool); `mixed_lists` lists them beside the demo's tools. The held-out tools and values
+    never appear in the train split."""
     rng = random.Random(seed)
     seen = [t for t in TOOLS if t.name not in HELD_OUT_TOOLS]
     unseen = [t for t in TOOLS if t.name in HELD_OUT_TOOLS]
@@ -225,10 +228,14 @@ def generate(seed: int = 0, train: int = 3000, eval_seen: int = 400, eval_unseen
     other = random.Random(seed + 1000)  # its own stream: the demo-tool samples stay what they were
     made_up = []
     for i in range(train if made_up_train is None else made_up_train):
-        tools = [synthetic_tool(other) for _ in range(3)]
+        tools = [synthetic_tool(other, varied_made_up) for _ in range(3)]
         while any(t.name in HELD_OUT_TOOLS for t in tools):
-            tools = [synthetic_tool(other) for _ in range(3)]
-        made_up.append(_sample(other, tools, tools, False, train + i, "train", value=lambda p, r: _example_value(p, r, NOUNS)))
+            tools = [synthetic_tool(other, varied_made_up) for _ in range(3)]
+        # Listed among the demo's tools when `mixed_lists`: a new tool among known ones, as eval-unseen-tools
+        # asks; with made-up tools only in their lists, a policy learns to copy there and to answer from
+        # memory whenever a known tool is listed — and then calls find_flight for a recipe.
+        distractors = tools + seen if mixed_lists else tools
+        made_up.append(_sample(other, tools, distractors, False, train + i, "train", value=lambda p, r: _example_value(p, r, NOUNS)))
     start = train + len(made_up)
     for i in range(varied_train):
         made_up.append(_sample(other, seen, seen, False, start + i, "train", value=lambda p, r: _example_value(p, r, NOUNS)))
@@ -266,21 +273,58 @@ def known_value(rng: random.Random, nouns: list[str] = words.NOUNS) -> str:
             return value
 
 
-def synthetic_tool(rng: random.Random) -> Tool:
+SEEN_VERBS = sorted({t.name.split("_")[0] for t in TOOLS if t.name not in HELD_OUT_TOOLS and "_" in t.name})
+SEEN_ARGUMENTS = sorted({p.name for t in TOOLS if t.name not in HELD_OUT_TOOLS for p in t.params if p.kind in ("string", "integer")})
+# Arguments named by their unit ("for 3 nights" → nights: 3) and flags named by an adjective ("that is
+# fast" → fast: true), as many real APIs are.
+UNITS = ["minutes", "hours", "days", "seconds", "weeks", "months", "years", "nights", "pages", "steps", "miles", "points", "times", "people", "degrees"]
+# What the held-out tools alone use stays out of the made-up tools too: their names, and their argument
+# names that no training tool has (minutes, ingredient, vegetarian).
+HELD_OUT_ARGUMENTS = ({p.name for t in TOOLS if t.name in HELD_OUT_TOOLS for p in t.params}
+                      - {p.name for t in TOOLS if t.name not in HELD_OUT_TOOLS for p in t.params})
+VARIED_NOUNS = [n for n in NOUNS if n not in HELD_OUT_ARGUMENTS]
+TOOL_NAMES = {t.name for t in TOOLS}
+ADJECTIVES = ["new", "old", "big", "small", "good", "first", "long", "short", "high", "low", "hot", "cold", "warm", "cool", "fast", "slow",
+              "early", "late", "open", "closed"]
+
+
+def synthetic_tool(rng: random.Random, varied: bool = False) -> Tool:
     """A made-up tool of known words — verb_noun or verb_noun_noun, with one to three arguments named by
     nouns, of every kind — standing in for the many APIs on the web. Its requests name it by its words
-    (some by its noun alone, some by its verb alone) and state each argument's value, as real requests do."""
-    verb = rng.choice(words.VERBS)
-    nouns = rng.sample(NOUNS, k=rng.choice([1, 1, 2]))
+    (some by its noun alone, some by its verb alone) and state each argument's value, as real requests do.
+
+    `varied` (the RL train split's made-up tools; the base corpus keeps the plain ones) writes them in
+    more of the ways requests are written: a third take a demo tool's verb and some a demo tool's
+    argument names (so that a tool's name does not tell its arguments: they must be read from the
+    list), integers named by a unit ("for 3 nights"), flags named by an adjective ("that is fast", or a
+    made-up word), values after a preposition ("in Lyon"), and requests that are a bare noun or a
+    question."""
+    verb = rng.choice(SEEN_VERBS) if varied and rng.random() < 0.33 else rng.choice(words.VERBS)
+    nouns = rng.sample(VARIED_NOUNS if varied else NOUNS, k=rng.choice([1, 1, 2]))
+    if varied and f"{verb}_{'_'.join(nouns)}" in TOOL_NAMES:  # a made-up get_weather would contradict the real one
+        return synthetic_tool(rng, varied)
     noun = " ".join(nouns)
     params: list[Param] = []
     for _ in range(rng.choice([1, 1, 2, 2, 3])):
-        name = rng.choice(NOUNS)
-        if name in nouns or any(p.name == name for p in params):
+        name = rng.choice(SEEN_ARGUMENTS) if varied and rng.random() < 0.25 else rng.choice(NOUNS)
+        if name in nouns or any(p.name == name for p in params) or (varied and name in HELD_OUT_ARGUMENTS):
             continue
         kind = rng.choices(["string", "integer", "number", "enum", "boolean"], weights=[5, 3, 1, 1, 1])[0]
         phrase = rng.choice([" {%s}", " with {%s}", " %s {%s}", ", %s {%s}"])
         phrase = phrase % ((name,) if phrase.count("%s") == 1 else (name, name))
+        if varied and kind == "string" and rng.random() < 0.4:
+            phrase = rng.choice([" in {%s}", " for {%s}", " about {%s}", " from {%s}", " to {%s}", " at {%s}"]) % name
+        if varied and kind == "integer" and rng.random() < 0.5:
+            name = rng.choice(UNITS)
+            if any(p.name == name for p in params) or name in HELD_OUT_ARGUMENTS:
+                continue
+            phrase = rng.choice([" for {%s} %s", " {%s} %s", ", %s {%s}", " in {%s} %s"]) % (name, name)
+        if varied and kind == "boolean" and rng.random() < 0.5:
+            name = rng.choice(ADJECTIVES) if rng.random() < 0.5 else made_up_word(rng)
+            if name in nouns or any(p.name == name for p in params) or name in HELD_OUT_ARGUMENTS:
+                continue
+            params.append(Param(name, "boolean", phrase=rng.choice([f" that is {name}", f", {name} only", f" and make it {name}"]), required=False))
+            continue
         if kind == "string":
             params.append(Param(name, "string", pool="*", phrase=phrase))
         elif kind == "integer":
@@ -288,11 +332,13 @@ def synthetic_tool(rng: random.Random) -> Tool:
         elif kind == "number":
             params.append(Param(name, "number", low=1, high=200, phrase=phrase))
         elif kind == "enum":
-            params.append(Param(name, "enum", choices=rng.sample(words.COMMON + NOUNS, k=3), phrase=phrase))
+            params.append(Param(name, "enum", choices=rng.sample(words.COMMON + (VARIED_NOUNS if varied else NOUNS), k=3), phrase=phrase))
         else:
             params.append(Param(name, "boolean", phrase=rng.choice([f" {name}", f" with {name}"]), required=False))
     requests = [f"{verb.capitalize()} the {noun}", f"Please {verb} my {noun}", f"I need a {noun}", f"{noun.capitalize()} for me",
                 f"Can you {verb} it", f"{verb.capitalize()} a {noun} now"]
+    if varied:
+        requests += [f"{noun.capitalize()}", f"{verb.capitalize()} a {noun}", f"What is the {noun}", f"How is my {noun}"]
     return Tool(f"{verb}_{'_'.join(nouns)}", f"{verb.capitalize()} a {noun}", params, requests)
 
 
@@ -337,12 +383,13 @@ def usage_example(tools: list[Tool], rng: random.Random, others: list[Tool], cal
 
 
 def worked_example(rng: random.Random, seen: list[Tool]) -> str:
-    """One worked example: mostly made-up tools (80 %), else the seen tools with made-up or training values
+    """One worked example: mostly made-up tools (80 %: phrased in varied ways, listed half the time among
+    the seen tools, as a new tool among known ones), else the seen tools with made-up or training values
     (half each); one call (75 %), two (15 %) or none (10 %)."""
     calls = rng.choices([1, 2, 0], weights=[75, 15, 10])[0]
     if rng.random() < 0.8:
-        tools = [synthetic_tool(rng) for _ in range(3)]
-        return usage_example(tools, rng, tools, calls)
+        tools = [synthetic_tool(rng, varied=True) for _ in range(3)]
+        return usage_example(tools, rng, tools if rng.random() < 0.5 else tools + seen, calls)
     value = _example_value if rng.random() < 0.5 else (lambda p, r: _value(p, r, False))
     return usage_example(rng.sample(seen, k=max(calls, 1)), rng, seen, calls, value)
 

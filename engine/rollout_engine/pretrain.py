@@ -118,7 +118,7 @@ def build_base(settings: BaseSettings, out: Path, log=print, snapshot_every: int
         optimizer.step()
         losses.append(loss.item())
         if step % 100 == 0 or step == settings.steps - 1:
-            log(json.dumps({"event": "pretrain", "step": step, "loss": round(float(loss), 4), "elapsed_s": round(time.time() - started, 1)}))
+            log(json.dumps({"event": "pretrain", "step": step, "loss": round(loss.item(), 4), "elapsed_s": round(time.time() - started, 1)}))
         if snapshot_every and (step + 1) % snapshot_every == 0 and step + 1 < settings.steps:
             _save(model, config, tokenizer, out / f"step-{step + 1}")
     _save(model, config, tokenizer, out)

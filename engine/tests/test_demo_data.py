@@ -1,6 +1,7 @@
 """The demo dataset: valid, varied, and with tools and values held out of training."""
 import json
 import random
+import re
 
 import pytest
 
@@ -110,13 +111,44 @@ def test_the_train_split_mixes_the_demo_tools_with_made_up_ones_and_keeps_the_he
     splits = demo_data.generate(seed=4, train=400)
     demo_tools = {t.name for t in demo_data.TOOLS}
     train = splits["train"]
-    made_up = [r for r in train if not {t["name"] for t in r["tools"]} <= demo_tools]
+    made_up = [r for r in train if int(r["id"].split("-")[1]) >= 400]  # numbered after the demo-tool samples
     assert len(train) == 800 and len(made_up) == 400
-    assert len({t["name"] for r in made_up for t in r["tools"]}) > 1000  # many tools, each seldom seen
+    assert all(c["name"] not in demo_tools for r in made_up for c in r["ground_truth"])
+    assert len({t["name"] for r in made_up for t in r["tools"]} - demo_tools) > len(made_up)  # many tools, each seldom seen
     text = json.dumps(train)
-    assert not any(name in text for name in demo_data.HELD_OUT_TOOLS)
+    assert not any(re.search(rf"\b{name}\b", text) for name in demo_data.HELD_OUT_TOOLS)  # find_recipe_tablet may be
     assert not any(f'"{v}"' in text for pool in demo_data.POOLS.values() for v in pool[-demo_data.HELD_OUT:])
     for split in ("eval", "eval-unseen-values", "eval-unseen-tools"):  # evaluation is on the demo's tools only
         assert all({t["name"] for t in r["tools"]} <= demo_tools for r in splits[split])
     # The demo-tool samples and the evaluation splits are what they were before made-up tools were added.
     assert [r for r in train if r not in made_up] == sorted(demo_data.generate(seed=4, train=400, made_up_train=0)["train"], key=lambda r: train.index(r))
+
+
+def test_made_up_tools_are_listed_among_the_demo_tools_so_that_the_list_decides():
+    """A policy that met made-up tools only among made-up ones answered from memory whenever a demo tool
+    was listed (find_flight for a recipe, though find_flight was not in the list)."""
+    demo_tools = {t.name for t in demo_data.TOOLS}
+    made_up = [r for r in demo_data.generate(seed=8, train=300)["train"] if int(r["id"].split("-")[1]) >= 300 and r["ground_truth"]]
+    beside_demo = [r for r in made_up if {t["name"] for t in r["tools"]} & demo_tools]
+    assert len(beside_demo) > 0.5 * len(made_up)
+    # The calls are always to the made-up tools, never to a demo tool listed beside them.
+    assert all(c["name"] not in demo_tools for r in made_up for c in r["ground_truth"])
+    unmixed = demo_data.generate(seed=8, train=300, mixed_lists=False)["train"]
+    assert not [r for r in unmixed if {t["name"] for t in r["tools"]} & demo_tools and not {t["name"] for t in r["tools"]} <= demo_tools]
+
+
+def test_varied_made_up_tools_are_phrased_in_many_ways_and_keep_what_is_held_out_unseen():
+    rng = random.Random(9)
+    tools = [demo_data.synthetic_tool(rng, varied=True) for _ in range(3000)]
+    params = [p for t in tools for p in t.params]
+    assert any(p.name in demo_data.UNITS and p.phrase.endswith(" " + p.name) for p in params)  # "for 3 nights"
+    assert any(p.kind == "boolean" and p.phrase.startswith(" that is ") for p in params)  # "that is fast"
+    assert any(p.phrase.startswith(" in {") for p in params)  # "in Lyon"
+    assert any(t.name.split("_")[0] in demo_data.SEEN_VERBS for t in tools) and any(p.name in demo_data.SEEN_ARGUMENTS for p in params)
+    assert demo_data.HELD_OUT_ARGUMENTS == {"minutes", "ingredient", "vegetarian"}
+    assert not {t.name for t in tools} & demo_data.HELD_OUT_TOOLS
+    assert not {p.name for p in params} & demo_data.HELD_OUT_ARGUMENTS
+    corpus = "\n".join(demo_data.base_corpus(seed=9, size=3000))
+    assert not any(re.search(rf"\b{name}\b", corpus) for name in demo_data.HELD_OUT_TOOLS)
+    assert not any(re.search(rf'\b{arg}\??:|"{arg}"[:|)]|\|"{arg}"', corpus) for arg in demo_data.HELD_OUT_ARGUMENTS)  # as names or choices
+    assert not {t.name for t in tools} & {t.name for t in demo_data.TOOLS}  # a made-up get_weather would contradict the real one

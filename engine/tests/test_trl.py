@@ -294,3 +294,21 @@ checkpoint_every = 1000
     records = [json.loads(line) for line in (run / "rollouts" / "step-000001.jsonl").read_text().splitlines()]
     assert len(records) == 8 and all("length" in r["components"] for r in records)
     assert (run / "policy" / "config.json").exists()
+
+
+def test_the_fallback_advantages_are_trls_from_the_engines_one_definition():
+    """Used only when the trainer's own advantages cannot be read: TRL's group, batch and no scaling."""
+    from rollout_engine.advantages import group_advantages
+    from rollout_engine.integrations.trl import _group_advantages
+
+    rewards = [1.0, 0.0, None, 1.0, 0.5, 0.5, 1.0, 0.0]
+    grouped = _group_advantages(rewards, 4, "group")
+    assert grouped == pytest.approx(group_advantages(rewards, 4, scale=True, eps=1e-4)[0])
+    assert grouped[0] == pytest.approx((1 - 2 / 3) / (math.sqrt(1 / 3) + 1e-4)) and grouped[2] == 0.0
+    centred = _group_advantages(rewards, 4, "none")
+    assert centred == pytest.approx([1 / 3, -2 / 3, 0.0, 1 / 3, 0.0, 0.0, 0.5, -0.5])
+    assert _group_advantages(rewards, 4, False) == centred  # older TRL wrote scale_rewards=False
+    scored = [r for r in rewards if r is not None]
+    mean = sum(scored) / len(scored)
+    batch_std = math.sqrt(sum((r - mean) ** 2 for r in scored) / (len(scored) - 1))
+    assert _group_advantages(rewards, 4, "batch") == pytest.approx([a / (batch_std + 1e-4) for a in centred])

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..advantages import advantages_by_group
 from ..calls import same_calls
 from ..reward_client import DEFAULT_CLI, RewardHost, RewardHostError, RewardSource
 from ..rundir import RunWriter, check_new_run_dir
@@ -350,28 +351,23 @@ def _reward_of(rewards: Any) -> RolloutStudioReward:
     return found[0]
 
 
-def _group_advantages(rewards: list[float | None], group_size: int, scale: str) -> list[float]:
-    """TRL's advantages (sum_then_normalize): (r − group mean) / (group std + 1e-4), std with Bessel's correction
-    over the scored samples, "batch" scaling by the batch's std, "none" not scaling; 0 for a failure. Used
-    only when the trainer's own advantages cannot be read."""
-    def std(values: list[float]) -> float:
-        if len(values) < 2:
-            return math.nan
-        mean = sum(values) / len(values)
-        return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-    scored = [r for r in rewards if r is not None]
-    batch_std = std(scored)
-    out = []
-    for start in range(0, len(rewards), group_size):
-        group = rewards[start:start + group_size]
-        values = [r for r in group if r is not None]
-        mean = sum(values) / len(values) if values else 0.0
-        spread = batch_std if scale == "batch" else std(values)
-        for r in group:
-            a = 0.0 if r is None else (r - mean) if scale == "none" else (r - mean) / (spread + 1e-4)
-            out.append(a if math.isfinite(a) else 0.0)
-    return out
+def _group_advantages(rewards: list[float | None], group_size: int, scale: str | bool) -> list[float]:
+    """TRL's advantages (sum_then_normalize), from the engine's one definition (advantages.py): r − group
+    mean, divided by the group's std + 1e-4 ("group", the default), by the batch's std ("batch"), or not
+    at all ("none", or False as older TRL wrote it); 0 for a failure. Used only when the trainer's own
+    advantages cannot be read."""
+    groups = [k // group_size for k in range(len(rewards))]
+    if scale not in ("batch", "none", False):
+        return advantages_by_group(rewards, groups, scale=True, eps=1e-4)
+    centred = advantages_by_group(rewards, groups, scale=False)
+    scored = [float(r) for r in rewards if r is not None]
+    if scale != "batch":
+        return centred
+    if len(scored) < 2:
+        return [0.0] * len(rewards)
+    mean = sum(scored) / len(scored)
+    batch_std = math.sqrt(sum((v - mean) ** 2 for v in scored) / (len(scored) - 1))
+    return [a / (batch_std + 1e-4) for a in centred]
 
 
 class _RunRecorder:
