@@ -3,7 +3,7 @@ starts — the demo schedule, the `tool-zero` preset, the `tool-n1` binary prese
 from a random init — with the same base, seed and training-time budget. Runs two at a time (one thread
 each, as the demo runs), then prints the curves' tables and writes the plot with learning_curves.py.
 
-    cd engine && python ../bench/learning_compare.py --out /tmp/compare [--minutes 10] [--base DIR] [--only demo,tool-n1]
+    cd engine && python ../bench/learning_compare.py --out /tmp/compare [--minutes 10] [--base DIR] [--only tool-n1-binary,demo-schedule-random-init]
 """
 from __future__ import annotations
 
@@ -49,12 +49,17 @@ def config_text(name: str, base: Path | None, minutes: float, run_dir: Path, lea
     return "\n".join(out) + "\n"
 
 
+def slug(name: str) -> str:
+    """A run's folder name: "demo schedule, random init" → demo-schedule-random-init."""
+    return name.replace(",", "").replace(" ", "-")
+
+
 def run(name: str, args: argparse.Namespace) -> Path:
-    slug = name.replace(",", "").replace(" ", "-")
-    run_dir = args.out / slug
-    config = args.out / f"{slug}.toml"
+    folder = slug(name)
+    run_dir = args.out / folder
+    config = args.out / f"{folder}.toml"
     config.write_text(config_text(name, args.base, args.minutes, run_dir, args.learning_rate, args.template))
-    with (args.out / f"{slug}.log").open("w") as log:
+    with (args.out / f"{folder}.log").open("w") as log:
         subprocess.run([sys.executable, "-m", "rollout_engine.train", "--config", str(config)], cwd=ROOT / "engine", stdout=log, stderr=subprocess.STDOUT, check=True)
     return run_dir
 
@@ -66,11 +71,12 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="the base model folder (default: the shipped base)")
     parser.add_argument("--learning-rate", type=float, help="instead of demo/run.toml's")
     parser.add_argument("--template", help="instead of demo/run.toml's")
-    parser.add_argument("--only", help="comma-separated run names (default: all four)")
+    parser.add_argument("--only", help="comma-separated run names or their folder names, e.g. demo-schedule-random-init (default: all four)")
     parser.add_argument("--parallel", type=int, default=2)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=False)
-    names = [n for n in RUNS if not args.only or n in args.only.split(",")]
+    only = {o.strip() for o in args.only.split(",")} if args.only else set()
+    names = [n for n in RUNS if not only or n in only or slug(n) in only]
     with ThreadPoolExecutor(args.parallel) as pool:
         dirs = dict(zip(names, pool.map(lambda n: run(n, args), names)))
     subprocess.run([sys.executable, str(ROOT / "bench" / "learning_curves.py"), "--out", str(args.out / "curves.png"),

@@ -61,9 +61,9 @@ def test_grpo_from_the_shipped_base_raises_held_out_exact_accuracy(tmp_path):
     start = {split: points[0] for split, points in evals.items()}
     end = {split: points[-1] for split, points in evals.items()}
     print(f"greedy exact, step 0 -> {DEMO_STEPS}: {start} -> {end}")
-    # On the machine of docs/learning.md (100 prompts each, the demo run): new values 16 % -> 44 % at step 20.
+    # On the machine of docs/learning.md (these 60 prompts each): new values 20 % -> 45 %, new tools 5 % -> 15 %.
     assert end["eval-unseen-values"] - start["eval-unseen-values"] >= 0.15, (start, end)
-    assert end["eval-unseen-tools"] >= start["eval-unseen-tools"], (start, end)
+    assert end["eval-unseen-tools"] - start["eval-unseen-tools"] >= 0.05, (start, end)
     first, last = metrics[:5], metrics[-5:]
     assert _mean([m["exact_match_rate"] for m in last]) > _mean([m["exact_match_rate"] for m in first]) + 0.1
 
@@ -101,7 +101,7 @@ def test_grpo_with_the_binary_reward_improves_a_capable_policy_without_lowering_
     sampled = (_sampled_exact_rate(None, prompts, "documentation"), _sampled_exact_rate(tmp_path / "run" / "policy.pt", prompts, "documentation"))
     greedy = evals["eval"][0], evals["eval"][-1]
     print(f"sampled exact rate {sampled[0]:.3f} -> {sampled[1]:.3f}; greedy exact on eval {greedy[0]:.2f} -> {greedy[1]:.2f}")
-    # On the machine of docs/learning.md: sampled 44.4 % -> 52.3 %, greedy 51 % -> 68 %.
+    # On the machine of docs/learning.md: sampled 37.5 % -> 49.4 %, greedy 61 % -> 67 %.
     assert greedy[0] >= 0.4, "the shipped base should already answer in its documentation layout"
     assert sampled[1] > sampled[0] + 0.05, sampled
     assert greedy[1] >= greedy[0] - 0.02, greedy
