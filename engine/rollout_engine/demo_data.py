@@ -293,8 +293,8 @@ def synthetic_tool(rng: random.Random, varied: bool = False) -> Tool:
     nouns, of every kind — standing in for the many APIs on the web. Its requests name it by its words
     (some by its noun alone, some by its verb alone) and state each argument's value, as real requests do.
 
-    `varied` (the RL train split's made-up tools; the base corpus keeps the plain ones) writes them in
-    more of the ways requests are written: a third take a demo tool's verb and some a demo tool's
+    `varied` (the made-up tools of the RL train split and of the base corpus's worked examples) writes
+    them in more of the ways requests are written: a third take a demo tool's verb and some a demo tool's
     argument names (so that a tool's name does not tell its arguments: they must be read from the
     list), integers named by a unit ("for 3 nights"), flags named by an adjective ("that is fast", or a
     made-up word), values after a preposition ("in Lyon"), and requests that are a bare noun or a
@@ -305,9 +305,13 @@ def synthetic_tool(rng: random.Random, varied: bool = False) -> Tool:
         return synthetic_tool(rng, varied)
     noun = " ".join(nouns)
     params: list[Param] = []
+
+    def taken(name: str) -> bool:  # one of the tool's own words, an argument it has, or held out
+        return name in nouns or any(p.name == name for p in params) or (varied and name in HELD_OUT_ARGUMENTS)
+
     for _ in range(rng.choice([1, 1, 2, 2, 3])):
         name = rng.choice(SEEN_ARGUMENTS) if varied and rng.random() < 0.25 else rng.choice(NOUNS)
-        if name in nouns or any(p.name == name for p in params) or (varied and name in HELD_OUT_ARGUMENTS):
+        if taken(name):
             continue
         kind = rng.choices(["string", "integer", "number", "enum", "boolean"], weights=[5, 3, 1, 1, 1])[0]
         phrase = rng.choice([" {%s}", " with {%s}", " %s {%s}", ", %s {%s}"])
@@ -316,12 +320,12 @@ def synthetic_tool(rng: random.Random, varied: bool = False) -> Tool:
             phrase = rng.choice([" in {%s}", " for {%s}", " about {%s}", " from {%s}", " to {%s}", " at {%s}"]) % name
         if varied and kind == "integer" and rng.random() < 0.5:
             name = rng.choice(UNITS)
-            if any(p.name == name for p in params) or name in HELD_OUT_ARGUMENTS:
+            if taken(name):
                 continue
             phrase = rng.choice([" for {%s} %s", " {%s} %s", ", %s {%s}", " in {%s} %s"]) % (name, name)
         if varied and kind == "boolean" and rng.random() < 0.5:
             name = rng.choice(ADJECTIVES) if rng.random() < 0.5 else made_up_word(rng)
-            if name in nouns or any(p.name == name for p in params) or name in HELD_OUT_ARGUMENTS:
+            if taken(name):
                 continue
             params.append(Param(name, "boolean", phrase=rng.choice([f" that is {name}", f", {name} only", f" and make it {name}"]), required=False))
             continue

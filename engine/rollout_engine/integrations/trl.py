@@ -357,12 +357,12 @@ def _group_advantages(rewards: list[float | None], group_size: int, scale: str |
     at all ("none", or False as older TRL wrote it); 0 for a failure. Used only when the trainer's own
     advantages cannot be read."""
     groups = [k // group_size for k in range(len(rewards))]
-    if scale not in ("batch", "none", False):
+    if scale in ("none", False):
+        return advantages_by_group(rewards, groups, scale=False)
+    if scale != "batch":
         return advantages_by_group(rewards, groups, scale=True, eps=1e-4)
     centred = advantages_by_group(rewards, groups, scale=False)
     scored = [float(r) for r in rewards if r is not None]
-    if scale != "batch":
-        return centred
     if len(scored) < 2:
         return [0.0] * len(rewards)
     mean = sum(scored) / len(scored)
