@@ -1,6 +1,7 @@
 // The playground's sampling speed in the extension host's Node (docs/benchmarks.md): the shipped tiny base
 // exported to ONNX, then N answers of up to 64 new tokens to a demo prompt with onnxruntime-node on one
-// thread: time to the first token (prefill of the prompt, N rows), and whole answers.
+// thread: time to the first token (prefill of the prompt, N rows), and whole answers; then the playground
+// panel's first answers after a checkpoint is picked (load, sample, score with the demo schedule).
 //
 //   npx tsx bench/playground-speed.ts [--n 4] [--tokens 64] [--repeats 20]
 
@@ -10,7 +11,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import type { ToolCall } from "../reward/parse";
 import { OnnxPolicy } from "../runs/onnxPolicy";
+import { PolicyCache, sampleAndScore } from "../runs/playground";
 import { promptMessages, renderPlain } from "../runs/prompts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -88,6 +91,22 @@ async function main(): Promise<void> {
     whole.push(performance.now() - t);
     made.push(answers.reduce((s, a) => s + a.tokens.length, 0));
   }
+  // The panel's first answer after a checkpoint is picked, as the extension does it: load the export
+  // (already written beside the checkpoint), sample N answers, score them with the demo schedule through
+  // the scoring CLI (its own process: Node start-up and the schedule's compile included).
+  const cli = path.join(ROOT, "dist", "cli.cjs");
+  const panel: number[] = [];
+  const scoring: number[] = [];
+  const checkpoint = { id: "base", label: "base", step: 0 };
+  const truthPrompt = { tools: sample.tools, messages: sample.messages, groundTruth: (sample as { ground_truth?: ToolCall[] }).ground_truth ?? [], template: "tool-zero" as const };
+  const reward = { args: ["--schedule", path.join(ROOT, "demo", "reward-schedule.ts")], label: "reward-schedule.ts" };
+  for (let r = 0; r < Math.min(repeats, 5); r++) {
+    t = performance.now();
+    const fresh = await new PolicyCache().get(out);
+    const scored = await sampleAndScore(fresh, checkpoint, truthPrompt, { n, maxNewTokens: tokens, temperature: 1, topP: 1, seed: r }, reward, { cli, template: "tool-zero" });
+    panel.push(performance.now() - t);
+    scoring.push(scored.timings.scoreMs);
+  }
   const result = {
     n,
     tokens,
@@ -100,6 +119,8 @@ async function main(): Promise<void> {
     answers_ms_median: Number(median(whole).toFixed(1)),
     new_tokens_median: median(made),
     tokens_per_s: Math.round(median(made) / (median(whole) / 1000)),
+    panel_first_answers_ms_median: Math.round(median(panel)),
+    of_which_scoring_ms_median: Math.round(median(scoring)),
   };
   console.log(JSON.stringify(result, null, 2));
 }

@@ -4,6 +4,7 @@ import type * as vscode from "vscode";
 
 import { activateDashboard } from "./dashboard";
 import { activateExplorer } from "./explorer";
+import { activatePlayground } from "./playground";
 import { activateReplay } from "./replay";
 import { activateRewardTests } from "./rewardTests";
 import { activateRuns } from "./runs";
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
   activateExplorer(context, runs);
   activateSchedule(context, runs);
   activateReplay(context, runs);
+  activatePlayground(context, runs);
   activateRewardTests(context);
 }
 

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { storedSample } from "../reward/samples";
+import type { ToolCall } from "../reward/parse";
 import type { TrajectoryRecord } from "./records";
 
 /** Whether a schedule's source imports files beside it (then a copy of it must be written beside it too). */
@@ -57,30 +58,49 @@ export async function withScheduleSource<T>(source: string, scheduleFile: string
 }
 
 export async function rescore(records: readonly TrajectoryRecord[], rewardArgs: string[], options: RescoreOptions): Promise<Rescored[]> {
-  const input = records
-    .map((r, i) => JSON.stringify({ ...storedSample(r, options.template, String(i)), step: r.step }))
-    .join("\n");
+  const lines = await scoreWithCli(
+    records.map((r, i) => ({ ...storedSample(r, options.template, String(i)), step: r.step })),
+    rewardArgs,
+    options,
+  );
+  return lines.map((line) => {
+    const r = records[Number(line.id)] as TrajectoryRecord;
+    const componentsBefore: Record<string, number> = {};
+    for (const [name, c] of Object.entries(r.components ?? {})) componentsBefore[name] = c.value;
+    return {
+      id: `${r.step}/${r.group}/${r.sample}`,
+      step: r.step,
+      before: r.reward,
+      after: line.reward,
+      componentsBefore,
+      componentsAfter: line.components ?? {},
+      ...(line.failure ? { failure: line.failure.message } : {}),
+      version: line.version,
+    };
+  });
+}
+
+/** One output line of `rollout-studio score` (docs/cli.md); `why`, `calls` and the parse failure's detail with --explain. */
+export interface ScoreLine {
+  id: string;
+  reward: number | null;
+  components: Record<string, number>;
+  failure?: { kind: string; message: string };
+  parse_failure?: string;
+  parse_failure_detail?: { reason: string; message: string };
+  why?: Record<string, string>;
+  calls?: ToolCall[] | null;
+  version: string;
+}
+
+/** Scores wire samples (one JSON object each) with `rollout-studio score REWARD_ARGS` in its own process. */
+export async function scoreWithCli(samples: readonly object[], rewardArgs: string[], options: RescoreOptions): Promise<ScoreLine[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-rescore-"));
   const inputFile = path.join(dir, "in.jsonl");
-  fs.writeFileSync(inputFile, input + "\n");
+  fs.writeFileSync(inputFile, samples.map((s) => JSON.stringify(s)).join("\n") + "\n");
   try {
     const out = await run(options.node ?? process.execPath, [options.cli, "score", ...rewardArgs], inputFile, options);
-    const lines = out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; reward: number | null; components: Record<string, number>; failure?: { message: string }; version: string });
-    return lines.map((line) => {
-      const r = records[Number(line.id)] as TrajectoryRecord;
-      const componentsBefore: Record<string, number> = {};
-      for (const [name, c] of Object.entries(r.components ?? {})) componentsBefore[name] = c.value;
-      return {
-        id: `${r.step}/${r.group}/${r.sample}`,
-        step: r.step,
-        before: r.reward,
-        after: line.reward,
-        componentsBefore,
-        componentsAfter: line.components ?? {},
-        ...(line.failure ? { failure: line.failure.message } : {}),
-        version: line.version,
-      };
-    });
+    return out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as ScoreLine);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

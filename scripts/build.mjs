@@ -10,11 +10,12 @@ await Promise.all([
   // The worker thread that runs reward schedules.
   build({ ...node, entryPoints: ["reward/host/worker.ts"], outfile: "dist/reward-worker.cjs" }),
   // The VS Code extension host side; `vscode` is supplied by VS Code.
-  build({ ...node, entryPoints: ["extension/extension.ts"], outfile: "dist/extension.cjs", external: ["vscode", "esbuild"] }),
+  // onnxruntime-node (the playground) loads a native binding: it ships in node_modules (see .vscodeignore).
+  build({ ...node, entryPoints: ["extension/extension.ts"], outfile: "dist/extension.cjs", external: ["vscode", "esbuild", "onnxruntime-node"] }),
   // The webviews (no Node APIs), each a script and a stylesheet in dist/webview.
   build({
     ...browser,
-    entryPoints: { dashboard: "webview/dashboard.ts", explorer: "webview/explorer.ts", schedule: "webview/schedule.ts" },
+    entryPoints: { dashboard: "webview/dashboard.ts", explorer: "webview/explorer.ts", schedule: "webview/schedule.ts", playground: "webview/playground.ts" },
     outdir: "dist/webview",
     loader: { ".ttf": "file" },
   }),

@@ -7,9 +7,10 @@ import "@vscode-elements/elements/dist/vscode-textfield/index.js";
 import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 
-import { diffCalls, type ArgumentDiff, type CallsDiff } from "../reward/diff";
+import { diffCalls, type CallsDiff } from "../reward/diff";
 import type { ToolCall } from "../reward/parse";
 import type { ExplorerToHost, HostToExplorer, Query, SampleDetail, SampleRow } from "./protocol";
+import { callsDiffView, highlighted } from "./calls";
 import { actionLink, el, notice, vscodeApi } from "./ui";
 import "./styles.css";
 
@@ -189,42 +190,9 @@ function open(index: number, position: number): void {
 // ---------------------------------------------------------------------------------------------
 // Detail
 
-const show = (v: unknown) => (v === undefined ? "" : JSON.stringify(v));
-
-/** The completion with <think> and <tool_call> regions marked. */
-function highlighted(text: string): HTMLElement {
-  const pre = el("pre", { class: "completion" });
-  const pattern = /<think>[\s\S]*?(<\/think>|$)|<tool_call>[\s\S]*?(<\/tool_call>|$)/g;
-  let last = 0;
-  for (const m of text.matchAll(pattern)) {
-    if (m.index! > last) pre.append(text.slice(last, m.index));
-    pre.append(el("span", { class: m[0].startsWith("<think>") ? "region-think" : "region-call" }, m[0]));
-    last = m.index! + m[0].length;
-  }
-  if (last < text.length) pre.append(text.slice(last));
-  return pre;
-}
-
-const DIFF_WORDS: Record<ArgumentDiff["kind"], string> = { same: "same", missing: "missing", extra: "extra", value: "different value", type: "different type" };
-
 function diffView(diff: CallsDiff, d: SampleDetail): HTMLElement {
   const box = el("div", { class: "diff" });
-  if (!diff.parsed) box.append(el("p", { class: "diff-note" }, `The completion did not parse (${d.parse_failure?.reason ?? "no calls"}: ${d.parse_failure?.message ?? ""}): every expected call is missing.`));
-  else if (diff.exact) box.append(el("p", { class: "diff-note ok" }, "The calls match the ground truth exactly."));
-  if (diff.orderDiffers) box.append(el("p", { class: "diff-note" }, "The calls come in another order than expected."));
-  const table = el("table", { class: "diff-table" });
-  table.append(el("tr", {}, el("th", {}, "call"), el("th", {}, "argument"), el("th", {}, "difference"), el("th", {}, "predicted"), el("th", {}, "expected")));
-  for (const call of diff.calls) {
-    const title = call.kind === "wrong-function" ? `${call.predictedName} (expected ${call.name})` : call.name;
-    const kind = { matched: "", "wrong-function": "wrong function", missing: "missing call", extra: "extra call" }[call.kind];
-    if (!call.arguments.length || call.kind !== "matched") table.append(el("tr", { class: `diff-call diff-${call.kind}` }, el("td", {}, title), el("td", {}, ""), el("td", {}, kind || "no arguments"), el("td", {}, ""), el("td", {}, "")));
-    for (const a of call.arguments) {
-      table.append(
-        el("tr", { class: `diff-arg diff-${a.kind}` }, el("td", {}, call.kind === "matched" ? title : ""), el("td", {}, a.argument), el("td", {}, DIFF_WORDS[a.kind]), el("td", {}, show(a.predicted)), el("td", {}, show(a.expected))),
-      );
-    }
-  }
-  box.append(table);
+  box.append(...callsDiffView(diff, d.parse_failure ? `${d.parse_failure.reason}: ${d.parse_failure.message}` : undefined));
   const lost = Object.entries(d.components).filter(([, c]) => c.raw < 1 && c.weight !== 0);
   if (lost.length) {
     const list = el("ul", { class: "diff-cost" });
@@ -269,7 +237,9 @@ function renderDetail(): void {
   addCase.addEventListener("click", () => send({ type: "addCase", index: d.index }));
   const debug = el("vscode-button", { secondary: "", title: "Score this sample again under VS Code's debugger, at its step, with the reward version that scored it: breakpoints in the schedule stop" }, "Debug Reward on This Sample");
   debug.addEventListener("click", () => send({ type: "debug", index: d.index }));
-  detailPane.append(head, el("div", { class: "detail-actions" }, samePrompt, addCase, debug));
+  const resample = el("vscode-button", { secondary: "", title: "Open the playground on this sample's prompt: sample it again from the checkpoint that wrote it or a later one, scored by the reward you are editing" }, "Resample this prompt");
+  resample.addEventListener("click", () => send({ type: "resample", index: d.index }));
+  detailPane.append(head, el("div", { class: "detail-actions" }, samePrompt, addCase, debug, resample));
   if (d.failure) detailPane.append(el("div", { class: "notice notice-error" }, `Reward failure (${d.failure.kind}): ${d.failure.message}. The sample was left out of the advantages.`));
 
   const comps = el("table", { class: "components" });

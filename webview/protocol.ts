@@ -4,6 +4,8 @@
 
 import type { EvalResult, RunInfo, StepMetrics } from "../runs/records";
 import type { Rescored } from "../runs/rescore";
+import type { ToolCall } from "../reward/parse";
+import type { PlaygroundResult } from "../runs/playground";
 import type { Query, SampleDetail, SampleRow } from "../runs/samples";
 
 // The explorer's sample types live with the sample store in runs/; the webviews use them from here too.
@@ -61,6 +63,8 @@ export type ExplorerToHost =
   | { type: "addCase"; index: number }
   /** Run the reward that scored this sample under VS Code's debugger, on this sample at its step. */
   | { type: "debug"; index: number }
+  /** Open the playground on this sample's prompt, at the checkpoint that wrote it or a later one. */
+  | { type: "resample"; index: number }
   /** Open the schedule source where this component's value was decided. */
   | { type: "openSource"; index: number; component: string };
 
@@ -130,6 +134,7 @@ export function parseExplorerMessage(value: unknown): ExplorerToHost | null {
     case "openDiff":
     case "addCase":
     case "debug":
+    case "resample":
       return index(value.index) ? { type: value.type, index: value.index as number } : null;
     case "openSource":
       return index(value.index) && typeof value.component === "string" && value.component.length < 500 ? { type: "openSource", index: value.index as number, component: value.component } : null;
@@ -155,4 +160,84 @@ export function parseScheduleMessage(value: unknown): ScheduleToHost | null {
   if (value.type === "ready") return { type: "ready" };
   if ((value.type === "edit" || value.type === "preview") && typeof value.text === "string" && value.text.length < 5_000_000) return { type: value.type, text: value.text };
   return null;
+}
+
+/** The playground's settings for one "Sample" (docs/playground.md). Tools and ground truth are the JSON the user typed. */
+export interface PlaygroundAsk {
+  checkpoint: string;
+  /** A second checkpoint sampled with the same prompt and seed, side by side. */
+  compare?: string;
+  template: string;
+  tools: string;
+  /** The conversation before the request (a resampled prompt's history); usually empty. */
+  history: { role: string; content: string }[];
+  request: string;
+  groundTruth: string;
+  n: number;
+  temperature: number;
+  topP: number;
+  seed: number;
+  maxNewTokens: number;
+}
+
+export interface PlaygroundPromptFields {
+  template?: string;
+  tools: string;
+  history: { role: string; content: string }[];
+  request: string;
+  groundTruth: string;
+}
+
+export type HostToPlayground =
+  | {
+      type: "setup";
+      runDir: string;
+      runs: { runDir: string; label: string }[];
+      checkpoints: { id: string; label: string }[];
+      checkpoint: string;
+      compare?: string;
+      templates: string[];
+      template: string;
+      prompts: { id: string; label: string }[];
+      reward: string;
+      /** The prompt to start from (a dataset sample, or the sample "Resample this prompt" came from). */
+      prompt?: PlaygroundPromptFields;
+      origin?: string;
+    }
+  | { type: "prompt"; prompt: PlaygroundPromptFields }
+  | { type: "status"; text: string }
+  | { type: "results"; column: 0 | 1; result: PlaygroundResult; truth: ToolCall[] | null; reward: string }
+  | { type: "done"; seconds: number }
+  | { type: "notice"; notice: Notice };
+
+export type PlaygroundToHost = { type: "ready" } | { type: "pickRun"; runDir: string } | { type: "pickPrompt"; id: string } | { type: "sample"; ask: PlaygroundAsk };
+
+function isMessages(value: unknown): value is { role: string; content: string }[] {
+  return Array.isArray(value) && value.length < 200 && value.every((m) => isObject(m) && typeof m.role === "string" && typeof m.content === "string");
+}
+
+/** Checks a message from the playground webview; null when it is not one. */
+export function parsePlaygroundMessage(value: unknown): PlaygroundToHost | null {
+  if (!isObject(value)) return null;
+  const short = (v: unknown, max = 1000) => typeof v === "string" && v.length <= max;
+  switch (value.type) {
+    case "ready":
+      return { type: "ready" };
+    case "pickRun":
+      return short(value.runDir, 4096) ? { type: "pickRun", runDir: value.runDir as string } : null;
+    case "pickPrompt":
+      return short(value.id) ? { type: "pickPrompt", id: value.id as string } : null;
+    case "sample": {
+      const a = value.ask;
+      if (!isObject(a)) return null;
+      const num = (v: unknown, lo: number, hi: number) => typeof v === "number" && Number.isFinite(v) && v >= lo && v <= hi;
+      const ok =
+        short(a.checkpoint) && (a.compare === undefined || short(a.compare)) && short(a.template) && short(a.tools, 1_000_000) && isMessages(a.history) &&
+        short(a.request, 100_000) && short(a.groundTruth, 1_000_000) && Number.isInteger(a.n) && num(a.n, 1, 64) && num(a.temperature, 0, 5) && num(a.topP, 0, 1) &&
+        Number.isInteger(a.seed) && Number.isInteger(a.maxNewTokens) && num(a.maxNewTokens, 1, 4096);
+      return ok ? { type: "sample", ask: a as unknown as PlaygroundAsk } : null;
+    }
+    default:
+      return null;
+  }
 }

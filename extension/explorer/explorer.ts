@@ -185,6 +185,14 @@ class ExplorerSession {
           void vscode.window.showTextDocument(vscode.Uri.file(file), { selection: new vscode.Range(line - 1, 0, line - 1, 0), viewColumn: vscode.ViewColumn.Beside, preview: false });
           break;
         }
+        case "resample": {
+          const runDir = this.source.runDir;
+          if (!runDir) throw new Error("This sample is not from a run directory: the playground samples a run's checkpoints.");
+          const record = this.store.record(message.index);
+          const origin = `step ${record.step} · group ${record.group} · sample ${record.sample}`;
+          void vscode.commands.executeCommand("rolloutStudio.openPlayground", runDir, { step: record.step, tools: record.prompt.tools, messages: record.prompt.messages, groundTruth: record.ground_truth, origin });
+          break;
+        }
         case "debug":
         case "openSource": {
           const runDir = this.source.runDir;

@@ -17,8 +17,8 @@ export function newNonce(): string {
   return randomBytes(16).toString("base64");
 }
 
-/** The page for one of the bundles in dist/webview (dashboard, explorer). */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: "dashboard" | "explorer" | "schedule", title: string): string {
+/** The page for one of the bundles in dist/webview (dashboard, explorer, schedule, playground). */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: "dashboard" | "explorer" | "schedule" | "playground", title: string): string {
   const nonce = newNonce();
   const root = webviewRoot(extensionUri);
   const script = webview.asWebviewUri(vscode.Uri.joinPath(root, `${bundle}.js`));

@@ -76,6 +76,12 @@ export class RunManager implements vscode.Disposable {
     return { root, python, torch, env };
   }
 
+  /** The engine's Python, for one-off engine commands (the playground's export). */
+  engineProcess(): { python: string; root: string; env: NodeJS.ProcessEnv } {
+    const { python, root, env } = this.engineSetup();
+    return { python, root, env };
+  }
+
   /** Throws, saying why, where no engine may start: an untrusted (Restricted Mode) workspace. */
   assertMayStart(): void {
     if (!vscode.workspace.isTrusted) {

@@ -373,6 +373,54 @@ test("Stop Run: the engine checkpoints and ends, and the run reads as stopped", 
   await shot("6-stopped");
 });
 
+test("Playground: pick a checkpoint, type a request, sample 4 answers scored by the schedule with a diff; compare two steps; resample a stored prompt", { timeout: 5 * 60_000 }, async () => {
+  const steps = (runInfo() as unknown as { checkpoints: { step: number }[] }).checkpoints.map((c) => c.step);
+  assert.ok(steps.length >= 2, `the run has two checkpoints (Checkpoint Now, Stop Run): ${steps.join(", ")}`);
+  await runCommand("Rollout Studio: Open Playground");
+  const playground = await until("the playground's form with the run's checkpoints", async () => {
+    const frame = await webviewFrame(".playground-form select[name=checkpoint]");
+    return frame && (await frame.locator("select[name=checkpoint] option").count()) >= 3 ? frame : undefined;
+  }, 60_000);
+  const last = `step ${steps.at(-1)}`;
+  await playground.locator("select[name=checkpoint]").selectOption({ label: last });
+  // The form starts from the run's first dataset prompt (its tools); the request and the ground truth are typed.
+  assert.match(await playground.locator("textarea[name=tools]").inputValue(), /"get_weather"/);
+  await playground.locator("input[name=request]").fill("What is the weather in Lyon");
+  await playground.locator("textarea[name=groundTruth]").fill('[{"name": "get_weather", "arguments": {"city": "Lyon"}}]');
+  await playground.locator("input[name=n]").fill("4");
+  await click(playground.locator("vscode-button", { hasText: "Sample" }));
+  await until("4 answers from the checkpoint", async () => (await playground.locator(`.column[data-checkpoint="step-${steps.at(-1)}"] .answer`).count()) === 4, 2 * 60_000);
+  const answers = playground.locator(".answer");
+  for (let i = 0; i < 4; i++) {
+    const answer = answers.nth(i);
+    assert.match(await answer.locator("h3").innerText(), /reward (\d\.\d{3}|failed)/);
+    assert.ok((await answer.locator(".components tr.component").count()) >= 2, "each answer shows its reward components");
+    assert.ok((await answer.locator(".diff-table").count()) === 1 || (await answer.locator(".diff-note").count()) >= 1, "each answer is diffed against the ground truth");
+  }
+  assert.match(await playground.locator(".column h2").first().innerText(), new RegExp(`${last} · mean reward \\d\\.\\d{3} · exact \\d / 4`));
+  assert.match(await playground.locator(".column .timings").first().innerText(), /reward-schedule\.ts, version [0-9a-f]{12}/);
+  await shot("6a-playground");
+
+  // The same prompt and seed from the base beside the checkpoint.
+  await playground.locator("select[name=compare]").selectOption("base");
+  await click(playground.locator("vscode-button", { hasText: "Sample" }));
+  await until("two columns of 4 answers", async () => (await playground.locator('.column[data-checkpoint="base"] .answer').count()) === 4 && (await playground.locator(".column .answer").count()) === 8, 2 * 60_000);
+  assert.deepEqual(await playground.locator(".column").evaluateAll((cols) => cols.map((c) => c.getAttribute("data-checkpoint"))), [`step-${steps.at(-1)}`, "base"]);
+  await shot("6b-playground-compare");
+
+  // From a stored sample: its prompt, at the checkpoint that wrote it or the first after.
+  await runCommand("Rollout Studio: Open Rollouts");
+  const explorer = await until("the explorer's rows", () => webviewFrame(".viewport .row[data-index]"), 60_000);
+  await click(explorer.locator(".viewport .row[data-index]").first());
+  await click(explorer.locator("vscode-button", { hasText: "Resample this prompt" }));
+  const resampling = await until("the playground on the stored sample's prompt", () => frameWithText(".playground-header .origin", "Resampling step"), 60_000);
+  assert.match(await resampling.locator(".origin").innerText(), /checkpoint (base|step \d+)/);
+  await resampling.locator("select[name=compare]").selectOption("");
+  await click(resampling.locator("vscode-button", { hasText: "Sample" }));
+  await until("4 answers to the stored prompt", async () => (await resampling.locator(".column .answer").count()) === 4, 2 * 60_000);
+  await shot("6c-playground-resample");
+});
+
 test("A run written by the CLI opens the same way: dashboard and rollouts", { timeout: 2 * 60_000 }, async () => {
   const cliRun = path.join(workspace, ".rollout-studio", "runs", "cli-run");
   fs.cpSync(path.join(ROOT, "test", "fixtures", "run-small"), cliRun, { recursive: true });

@@ -2,10 +2,12 @@
 // scripts/make-playground-fixtures.py; engine/tests/test_export.py checks them from the Python side).
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 
 import { OnnxPolicy, pickToken, seededRandom } from "../../runs/onnxPolicy";
+import { checkpointForStep, datasetPrompts, ensureExport, listCheckpoints, parsePromptFields, PolicyCache, sampleAndScore } from "../../runs/playground";
 import { promptMessages, renderPlain, type Template } from "../../runs/prompts";
 import { TinyTokenizer } from "../../runs/tinyTokenizer";
 
@@ -81,5 +83,72 @@ describe("sampling with onnxruntime-node", () => {
     const picks = new Set(Array.from({ length: 200 }, () => pickToken(row, 1, 0.9, random)));
     assert.deepEqual([...picks].sort(), [0, 1]);
     assert.equal(pickToken(row, 0, 1, random), 0);
+  });
+});
+
+describe("the playground's sampling and scoring", () => {
+  const CLI = path.join(ROOT, "dist", "cli.cjs");
+  /** A run whose base is the shipped tiny base, with no checkpoint on disk (the fixture run's are listed only). */
+  function baseRun(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-playground-"));
+    const info = JSON.parse(fs.readFileSync(path.join(ROOT, "test", "fixtures", "run-small", "run.json"), "utf8"));
+    info.base = path.join(ROOT, "engine", "base");
+    info.config.data = { ...info.config.data, train: path.join(ROOT, "test", "fixtures", "playground", "prompts.jsonl"), eval: [] };
+    fs.writeFileSync(path.join(dir, "run.json"), JSON.stringify(info));
+    return dir;
+  }
+
+  it("lists the base and the checkpoints, and finds the one that wrote a step's samples", () => {
+    const dir = baseRun();
+    const listed = listCheckpoints(dir);
+    assert.deepEqual(listed.map((c) => c.id), ["base", "step-2", "step-3"]);
+    assert.equal(checkpointForStep(listed, 1)?.id, "base"); // step 1 was sampled before any update
+    assert.equal(checkpointForStep(listed, 3)?.id, "step-2");
+    assert.equal(checkpointForStep(listed, 4)?.id, "step-3");
+    assert.equal(checkpointForStep(listed, 9), null);
+  });
+
+  it("says which field is wrong in what the user typed", () => {
+    assert.throws(() => parsePromptFields({ tools: "[{name: 1}]", groundTruth: "" }), /^Error: Tools: not JSON/);
+    assert.throws(() => parsePromptFields({ tools: '[{"description": "x"}]', groundTruth: "" }), /Tools: expected a JSON list of tool schemas, each with a "name"/);
+    assert.throws(() => parsePromptFields({ tools: "[]", groundTruth: '[{"name": "f"}]' }), /Ground truth: call 1 must be/);
+    assert.deepEqual(parsePromptFields({ tools: "[]", groundTruth: " " }), { tools: [], groundTruth: null });
+  });
+
+  it("exports the base with the engine, samples 4 answers in the extension's way and scores each with the demo schedule", async (t) => {
+    const chosen = path.join(ROOT, ".rollout-studio", "python");
+    if (!fs.existsSync(chosen)) return t.skip("no engine Python chosen yet: run bash scripts/setup.sh");
+    if (!fs.existsSync(CLI)) return t.skip("dist/cli.cjs is not built: npm run build");
+    const dir = baseRun();
+    const [base] = listCheckpoints(dir);
+    const folder = await ensureExport(dir, base!, { python: fs.readFileSync(chosen, "utf8").trim(), root: ROOT });
+    assert.equal(folder, path.join(dir, "exports", "base"));
+    const exported = JSON.parse(fs.readFileSync(path.join(folder, "export.json"), "utf8")) as { source: string };
+    assert.equal(exported.source, "base");
+    const written = fs.statSync(path.join(folder, "model.onnx")).mtimeMs;
+    assert.equal(await ensureExport(dir, base!, { python: "/nonexistent/python", root: ROOT }), folder, "an export already there is used as it is");
+    assert.equal(fs.statSync(path.join(folder, "model.onnx")).mtimeMs, written);
+
+    const { prompts } = datasetPrompts(dir);
+    const sample = prompts[0]!;
+    const policy = await new PolicyCache().get(folder);
+    const prompt = { tools: sample.tools, messages: sample.messages, groundTruth: sample.groundTruth, template: "tool-zero" as const };
+    const reward = { args: ["--schedule", path.join(ROOT, "demo", "reward-schedule.ts")], label: "reward-schedule.ts" };
+    const options = { n: 4, maxNewTokens: 80, temperature: 1, topP: 1, seed: 3 };
+    const result = await sampleAndScore(policy, base!, prompt, options, reward, { cli: CLI, template: "tool-zero" });
+    assert.equal(result.answers.length, 4);
+    assert.ok(result.promptTokens > 20);
+    for (const a of result.answers) {
+      assert.equal(typeof a.reward, "number", a.failure);
+      assert.ok(a.components.length >= 2 && a.components.every((c) => Number.isFinite(c.value) && c.why.length > 0), JSON.stringify(a.components));
+      assert.ok(a.calls !== null || a.parseFailure, "each answer either has the calls the reward read or says why they did not parse");
+      assert.match(a.reward_version, /^[0-9a-f]{8,}/);
+    }
+    // The same seed gives the same answers and scores; greedy, in its own layout, the base calls a listed tool.
+    const again = await sampleAndScore(policy, base!, prompt, options, reward, { cli: CLI, template: "tool-zero" });
+    assert.deepEqual(again.answers, result.answers);
+    const greedy = await sampleAndScore(policy, base!, { ...prompt, template: "documentation" }, { ...options, n: 1, temperature: 0 }, reward, { cli: CLI, template: "documentation" });
+    const named = greedy.answers[0]!.calls?.map((c) => c.name) ?? [];
+    assert.ok(named.length && named.every((name) => sample.tools.some((tool) => (tool as { name: string }).name === name)), `the base's greedy answer in its own layout: ${greedy.answers[0]!.text}`);
   });
 });
