@@ -86,6 +86,10 @@ def main() -> None:
     (OUT / "tiny" / "export.json").write_text(json.dumps(meta, indent=2) + "\n")
     torch.save({"config": model.config.__dict__, "model": model.state_dict()}, OUT / "tiny" / "tiny.pt")
     (OUT / "tiny" / "logits.json").write_text(json.dumps(logits_case(model, tokenizer)) + "\n")
+    # The dataset a test run offers the playground panel: the demo's first three eval samples.
+    from rollout_engine import demo_data
+    rows = demo_data.generate()["eval"][:3]
+    (OUT / "prompts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     print(f"wrote {OUT}")
 
 

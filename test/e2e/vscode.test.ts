@@ -393,7 +393,7 @@ test("Playground: pick a checkpoint, type a request, sample 4 answers scored by 
   const answers = playground.locator(".answer");
   for (let i = 0; i < 4; i++) {
     const answer = answers.nth(i);
-    assert.match(await answer.locator("h3").innerText(), /reward (\d\.\d{3}|failed)/);
+    assert.match(await answer.locator("h3").innerText(), /reward (\d\.\d{3}|failed)/i);
     assert.ok((await answer.locator(".components tr.component").count()) >= 2, "each answer shows its reward components");
     assert.ok((await answer.locator(".diff-table").count()) === 1 || (await answer.locator(".diff-note").count()) >= 1, "each answer is diffed against the ground truth");
   }
