@@ -6,7 +6,14 @@ import fs from "node:fs";
 import path from "node:path";
 import type { InferenceSession as Session } from "onnxruntime-node";
 
+import { HfTokenizer } from "./hfTokenizer";
+import { promptMessages, renderPlain, type Message, type Template } from "./prompts";
 import { TinyTokenizer } from "./tinyTokenizer";
+
+/** What sampling needs of a tokenizer: the tiny policy's own, or an hf model's. */
+export interface PolicyTokenizer {
+  decode(ids: number[]): string;
+}
 
 /** One cache tensor of the decoding step: fed as `input`, returned as `output` (export.py's cache_layout). */
 export interface CacheEntry {
@@ -18,6 +25,8 @@ export interface CacheEntry {
 }
 
 export interface ExportInfo {
+  /** "hf": a transformers model with its own tokenizer files; absent: the tiny policy. */
+  kind?: "hf";
   n_layer: number;
   n_head: number;
   head_dim: number;
@@ -93,7 +102,7 @@ export class OnnxPolicy {
 
   private constructor(
     readonly session: Session,
-    readonly tokenizer: TinyTokenizer,
+    readonly tokenizer: TinyTokenizer | HfTokenizer,
     readonly info: ExportInfo,
     readonly ort: typeof import("onnxruntime-node"),
   ) {
@@ -105,7 +114,7 @@ export class OnnxPolicy {
       ).flat();
   }
 
-  /** Loads FOLDER/model.onnx, tokenizer.json and export.json (what `rollout-studio export` writes). */
+  /** Loads FOLDER/model.onnx, export.json and the tokenizer files (what `rollout-studio export` writes). */
   static async load(folder: string): Promise<OnnxPolicy> {
     for (const file of ["model.onnx", "tokenizer.json", "export.json"]) {
       if (!fs.existsSync(path.join(folder, file))) throw new Error(`${folder}: no ${file}; export the checkpoint first (rollout-studio export --run RUN [--step N])`);
@@ -113,7 +122,22 @@ export class OnnxPolicy {
     const ort = await import("onnxruntime-node");
     const session = await ort.InferenceSession.create(path.join(folder, "model.onnx"), { intraOpNumThreads: 1, graphOptimizationLevel: "all" });
     const info = JSON.parse(fs.readFileSync(path.join(folder, "export.json"), "utf8")) as ExportInfo;
-    return new OnnxPolicy(session, TinyTokenizer.load(path.join(folder, "tokenizer.json")), info, ort);
+    const tokenizer = info.kind === "hf" ? HfTokenizer.load(folder) : TinyTokenizer.load(path.join(folder, "tokenizer.json"));
+    return new OnnxPolicy(session, tokenizer, info, ort);
+  }
+
+  /**
+   * The prompt's ids as the engine gives them to this policy: the tiny policy reads the template's plain
+   * text; an hf model reads the plain templates as text with its special tokens, and the chat templates
+   * (tool-n1, toolrl) through its own chat template, as hf_policy.encode_prompt does.
+   */
+  encodePrompt(sample: { tools: unknown[]; messages: Message[] }, template: Template): number[] {
+    const conversation = promptMessages(sample, template);
+    const tokenizer = this.tokenizer;
+    if (tokenizer instanceof TinyTokenizer) return tokenizer.encode(renderPlain(conversation, template));
+    const chat = template === "tool-n1" || template === "toolrl";
+    if (chat && tokenizer.hasChatTemplate) return tokenizer.encode(tokenizer.applyChatTemplate(conversation));
+    return tokenizer.encode(renderPlain(conversation, template), true);
   }
 
   /** One decoding step over `n` rows: logits (n × V) of the last position and the new cache. */

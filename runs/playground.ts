@@ -10,7 +10,7 @@ import path from "node:path";
 import type { ToolCall } from "../reward/parse";
 import { storedSample } from "../reward/samples";
 import { OnnxPolicy, type SampleOptions } from "./onnxPolicy";
-import { promptMessages, renderPlain, TEMPLATES, type Message, type Template } from "./prompts";
+import { TEMPLATES, type Message, type Template } from "./prompts";
 import { scoreWithCli, type RescoreOptions } from "./rescore";
 import { readRunInfo } from "./runDir";
 
@@ -168,12 +168,6 @@ export function checkTemplate(template: string): Template {
   return template as Template;
 }
 
-/** The prompt's text and ids as the tiny policy reads it (the same text the engine renders). */
-export function renderPrompt(policy: OnnxPolicy, prompt: PlaygroundPrompt): { text: string; ids: number[] } {
-  const text = renderPlain(promptMessages({ tools: prompt.tools, messages: prompt.messages }, prompt.template), prompt.template);
-  return { text, ids: policy.tokenizer.encode(text) };
-}
-
 /** N answers from one policy, each scored by `reward` (through the scoring CLI, with --explain). */
 export async function sampleAndScore(
   policy: OnnxPolicy,
@@ -184,7 +178,7 @@ export async function sampleAndScore(
   scoring: RescoreOptions,
   loadMs = 0,
 ): Promise<PlaygroundResult> {
-  const { ids } = renderPrompt(policy, prompt);
+  const ids = policy.encodePrompt({ tools: prompt.tools, messages: prompt.messages }, prompt.template);
   const sampleStart = performance.now();
   const sampled = await policy.sample(ids, options);
   const sampleMs = performance.now() - sampleStart;

@@ -4,7 +4,10 @@ checks the files are current):
 - cases.json: texts with their token ids from the shipped base's tokenizer, and samples rendered as each
   plain template's prompt;
 - tiny/: a small random tiny policy (seeded; with the copy head, as the shipped base) exported to ONNX, its state (tiny.pt), and the logits PyTorch
-  gives for two prompts and after one cached step.
+  gives for two prompts and after one cached step;
+- hf/: a small random transformers model (the hf backend's test Qwen2, model/) exported to ONNX (export/), and
+  hf/cases.json: the ids the hf backend gives prompts in every template, token ids of the texts, and the
+  logits PyTorch gives on a prompt and after one cached step (needs transformers).
 
     bash scripts/python.sh scripts/make-playground-fixtures.py
 """
@@ -71,6 +74,48 @@ def logits_case(model, tokenizer) -> dict:
             "second_logits": [round(float(x), 6) for x in second[0, -1]]}
 
 
+def hf_cases(model_folder: Path) -> dict:
+    """What the hf backend does with the fixture model: prompt ids per template, text ids, and logits."""
+    import torch
+
+    from rollout_engine import demo_data
+    from rollout_engine.config import PolicyConfig
+    from rollout_engine.data import Sample
+    from rollout_engine.hf_policy import load_hf
+    from rollout_engine.templates import messages
+
+    policy, tokenizer = load_hf(PolicyConfig(backend="hf", model=str(model_folder), gradient_checkpointing=False), "cpu", warn=lambda _: None)
+    policy.eval()
+    rows = demo_data.generate(seed=3, train=0, eval_seen=2, eval_unseen_values=0, eval_unseen_tools=1)
+    samples = [Sample(id=r["id"], tools=r["tools"], messages=r["messages"], ground_truth=r["ground_truth"]) for r in rows["eval"] + rows["eval-unseen-tools"]]
+    prompts = [{"sample": {"tools": s.tools, "messages": s.messages}, "template": template, "ids": tokenizer.encode_prompt(messages(s, template), template)}  # type: ignore[arg-type]
+               for s in samples for template in ("tool-zero", "documentation", "tool-n1", "toolrl")]
+    prompt = prompts[2]["ids"]
+    with torch.no_grad():
+        first = policy.model(torch.tensor([prompt])).logits[0, -1]
+        nxt = int(first.argmax())
+        second = policy.model(torch.tensor([prompt + [nxt]])).logits[0, -1]
+    return {"texts": [{"text": t, "ids": tokenizer.encode(t), "decoded": tokenizer.decode(tokenizer.encode(t))} for t in TEXTS], "prompts": prompts,
+            "logits": {"prompt_ids": prompt, "first_logits": [round(float(x), 6) for x in first], "next_id": nxt, "second_logits": [round(float(x), 6) for x in second]}}
+
+
+def hf_fixture() -> None:
+    import shutil
+
+    from rollout_engine.export import export_hf, load_hf_model
+    from rollout_engine.hf_model import make_model_folder
+
+    folder = OUT / "hf"
+    shutil.rmtree(folder, ignore_errors=True)
+    make_model_folder(folder / "model", "test", seed=0)
+    export_hf(load_hf_model(folder / "model", None), folder / "model", folder / "export", {"source": "fixture", "path": "scripts/make-playground-fixtures.py"})
+    meta = json.loads((folder / "export" / "export.json").read_text())
+    for key in ("exported_at", "export_s"):
+        meta.pop(key)
+    (folder / "export" / "export.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (folder / "cases.json").write_text(json.dumps(hf_cases(folder / "model"), ensure_ascii=False) + "\n")
+
+
 def main() -> None:
     import torch
 
@@ -90,6 +135,7 @@ def main() -> None:
     from rollout_engine import demo_data
     rows = demo_data.generate()["eval"][:3]
     (OUT / "prompts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    hf_fixture()
     print(f"wrote {OUT}")
 
 

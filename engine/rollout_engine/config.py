@@ -74,7 +74,7 @@ class RunSettings:
     seed: int = 0
     device: str = "cpu"
     checkpoint_every: int = 25
-    export_checkpoints: bool = False  # also export each checkpoint of the tiny policy to ONNX for the playground (exports/step-N)
+    export_checkpoints: bool = False  # also export each checkpoint to ONNX for the playground (exports/step-N)
     eval_every: int = 0  # > 0: evaluate the starting policy and then every N steps; always after the last step
     time_limit_s: float = 0.0  # > 0: end the run after the step that passes this many seconds of training
     engine: Literal["rollout-studio", "trl", "verl"] = "rollout-studio"  # trl, verl: that trainer trains it (integrations/trl_run.py, verl_run.py)

@@ -151,11 +151,12 @@ def save_checkpoint(run_dir: Path, step: int, policy, optimizer, states: dict[st
 def export_checkpoint(policy, tokenizer, run_dir: Path, step: int, warn) -> None:
     """The checkpoint's policy as ONNX in <run>/exports/step-N, ready for the playground. A failed export is a
     warning: the run goes on."""
-    if not hasattr(policy, "shared_prompt_logits"):
-        return  # the hf backend's models are exported with their own tools
     try:
-        from .export import export
+        from .export import export, export_hf_run
 
+        if not hasattr(policy, "shared_prompt_logits"):  # an hf model: exported from the checkpoint just written
+            export_hf_run(run_dir, step, None)
+            return
         out = run_dir / "exports" / f"step-{step}"
         export(policy, tokenizer, out, {"source": "run", "path": str(run_dir), "step": step, "file": f"checkpoints/step-{step:06d}"})
         policy.train()

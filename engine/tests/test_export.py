@@ -89,3 +89,61 @@ def test_a_runs_checkpoints_export_as_they_are_written_or_on_request_and_a_bad_r
     capsys.readouterr()
     assert main(["--run", str(tmp_path / "run"), "--step", "7"]) == 2
     assert "no checkpoint at step 7; checkpoints: 1, 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lora", [0, 4])
+def test_an_hf_runs_checkpoint_exports_with_its_kv_cache_and_gives_that_checkpoints_logits(tmp_path, lora):
+    ort = pytest.importorskip("onnxruntime", reason=ORT_MISSING)
+    pytest.importorskip("transformers", reason="transformers is not installed for this Python: the hf backend needs it (bash scripts/setup-python.sh installs it into .venv)")
+    if lora:
+        pytest.importorskip("peft", reason="peft is not installed for this Python: LoRA runs need it (bash scripts/setup-python.sh installs it into .venv)")
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "engine" / "tests"))
+    from rollout_engine.config import load_config
+    from rollout_engine.export import main
+    from rollout_engine.hf_model import make_model_folder
+    from rollout_engine.hf_policy import load_hf
+    from rollout_engine.train import train
+    from test_hf_backend import write_run
+
+    model_dir = make_model_folder(tmp_path / "model", "test")
+    config, _ = write_run(tmp_path, model_dir, "tool-n1", f"lora_rank = {lora}" if lora else "", "learning_rate = 0.01")
+    (tmp_path / "run.toml").write_text((tmp_path / "run.toml").read_text() + "[run]\ncheckpoint_every = 1\nexport_checkpoints = true\n")
+    config = load_config(tmp_path / "run.toml")
+    train(config, tmp_path / "run", "run")
+    assert sorted(p.name for p in (tmp_path / "run" / "exports").iterdir()) == ["step-1", "step-2"]  # as the run wrote each checkpoint
+    assert main(["--run", str(tmp_path / "run"), "--step", "1"]) == 0  # and again on request
+    out = tmp_path / "run" / "exports" / "step-1"
+    meta = json.loads((out / "export.json").read_text())
+    assert meta["kind"] == "hf" and meta["step"] == 1 and {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja"} <= {p.name for p in out.iterdir()}
+
+    # The checkpoint's policy as the engine holds it (adapters on, for LoRA), against the ONNX step with its cache.
+    policy, tokenizer = load_hf(config.policy, "cpu")
+    policy.load_state_dict(torch.load(tmp_path / "run" / "checkpoints" / "step-000001" / "state.pt", map_location="cpu")["model"])
+    policy.eval()
+    base, _ = load_hf(load_config(tmp_path / "run.toml").policy, "cpu")
+    prompt = tokenizer.encode_prompt([{"role": "user", "content": "What is the weather in Oslo?"}], "tool-n1")
+    session = ort.InferenceSession(str(out / "model.onnx"))
+    feeds = {"input_ids": np.array([prompt, prompt], np.int64), "position": np.array([0], np.int64)}
+    feeds.update({e["input"]: np.zeros([2, e["shape"][1], 0, e["shape"][3]], np.float32) for e in meta["cache"]})
+    first = session.run(None, feeds)
+    feeds = {"input_ids": np.array([[7], [7]], np.int64), "position": np.array([len(prompt)], np.int64)}
+    feeds.update({e["input"]: first[1 + i] for i, e in enumerate(meta["cache"])})
+    second = session.run(None, feeds)
+    with torch.no_grad():
+        want = policy.model(torch.tensor([prompt + [7]])).logits[0]
+        untrained = base.model(torch.tensor([prompt + [7]])).logits[0]
+    assert np.abs(first[0][1] - want[-2].numpy()).max() < 1e-4
+    assert np.abs(second[0][0] - want[-1].numpy()).max() < 1e-4
+    assert (want - untrained).abs().max() > 1e-3, "the checkpoint's weights differ from the base's, so the check above is of the checkpoint"
+
+
+def test_the_hf_fixture_is_what_the_engine_gives_today():
+    """test/fixtures/playground/hf: the TypeScript side checks its tokenizer and ONNX sampling against these ids and logits."""
+    pytest.importorskip("transformers", reason="transformers is not installed for this Python: the hf backend needs it (bash scripts/setup-python.sh installs it into .venv)")
+    stored = json.loads((FIXTURES / "hf" / "cases.json").read_text())
+    fresh = _fixture_script().hf_cases(FIXTURES / "hf" / "model")
+    assert fresh["prompts"] == stored["prompts"] and fresh["texts"] == stored["texts"], "test/fixtures/playground/hf is stale: bash scripts/python.sh scripts/make-playground-fixtures.py"
+    assert fresh["logits"]["next_id"] == stored["logits"]["next_id"]
+    assert max(abs(a - b) for a, b in zip(fresh["logits"]["first_logits"], stored["logits"]["first_logits"])) < 1e-5

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 
+import type { HfTokenizer } from "../../runs/hfTokenizer";
 import { OnnxPolicy, pickToken, seededRandom } from "../../runs/onnxPolicy";
 import { checkpointForStep, datasetPrompts, ensureExport, listCheckpoints, parsePromptFields, PolicyCache, sampleAndScore } from "../../runs/playground";
 import { promptMessages, renderPlain, type Template } from "../../runs/prompts";
@@ -150,5 +151,39 @@ describe("the playground's sampling and scoring", () => {
     const greedy = await sampleAndScore(policy, base!, { ...prompt, template: "documentation" }, { ...options, n: 1, temperature: 0 }, reward, { cli: CLI, template: "documentation" });
     const named = greedy.answers[0]!.calls?.map((c) => c.name) ?? [];
     assert.ok(named.length && named.every((name) => sample.tools.some((tool) => (tool as { name: string }).name === name)), `the base's greedy answer in its own layout: ${greedy.answers[0]!.text}`);
+  });
+});
+
+describe("an hf model's export in the extension host", () => {
+  const HF = path.join(FIXTURES, "hf");
+  const hf = JSON.parse(fs.readFileSync(path.join(HF, "cases.json"), "utf8")) as {
+    texts: { text: string; ids: number[]; decoded: string }[];
+    prompts: { sample: { tools: unknown[]; messages: { role: string; content: string }[] }; template: Template; ids: number[] }[];
+    logits: { prompt_ids: number[]; first_logits: number[]; next_id: number; second_logits: number[] };
+  };
+
+  it("tokenizes texts and every template's prompt as the engine's hf backend does (its chat template for tool-n1 and toolrl)", async () => {
+    const policy = await OnnxPolicy.load(path.join(HF, "export"));
+    const tokenizer = policy.tokenizer as HfTokenizer;
+    for (const c of hf.texts) {
+      assert.deepEqual(tokenizer.encode(c.text), c.ids, c.text);
+      assert.equal(tokenizer.decode(c.ids), c.decoded);
+    }
+    assert.equal(hf.prompts.length, 12);
+    for (const p of hf.prompts) assert.deepEqual(policy.encodePrompt(p.sample, p.template), p.ids, `${p.template}: ${p.sample.messages.at(-1)?.content}`);
+    assert.match(tokenizer.decode(hf.prompts.find((p) => p.template === "tool-n1")!.ids), /<\|im_start\|>assistant\n$/);
+  });
+
+  it("gives PyTorch's next-token logits, on the prompt and after a cached step, and samples from a seed", async () => {
+    const policy = await OnnxPolicy.load(path.join(HF, "export"));
+    const { logits } = hf;
+    const first = await policy.step([logits.prompt_ids], 0, null);
+    const worst = (got: Float32Array, want: number[]) => want.reduce((m, w, i) => Math.max(m, Math.abs(got[i]! - w)), 0);
+    assert.equal(first.logits.length, logits.first_logits.length);
+    assert.ok(worst(first.logits, logits.first_logits) < 1e-4);
+    const second = await policy.step([[logits.next_id]], logits.prompt_ids.length, first.cache);
+    assert.ok(worst(second.logits, logits.second_logits) < 1e-4);
+    const options = { n: 3, maxNewTokens: 8, temperature: 1, topP: 1, seed: 5 };
+    assert.deepEqual(await policy.sample(logits.prompt_ids, options), await policy.sample(logits.prompt_ids, options));
   });
 });
