@@ -145,12 +145,13 @@ def export_hf(model, tokenizer_folder: Path, out: Path, origin: dict) -> dict:
         warnings.simplefilter("ignore")
         torch.onnx.export(HFDecodeStep(model), example, str(out / "model.onnx"), input_names=["input_ids", "position", *[e["input"] for e in layout]],
                           output_names=["logits", *[e["output"] for e in layout]], dynamic_axes=dynamic, opset_version=17, dynamo=False)
+    _one_weights_file(out)
     tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_folder, local_files_only=True)
     tokenizer.save_pretrained(out)
     if getattr(tokenizer, "chat_template", None):  # one file whatever the transformers version writes
         (out / "chat_template.jinja").write_text(tokenizer.chat_template)
     eos = tokenizer.eos_token_id
-    size = sum(p.stat().st_size for p in out.iterdir() if p.name.startswith("model.onnx") or p.suffix == ".data")
+    size = sum(p.stat().st_size for p in out.iterdir() if p.name.startswith("model.onnx"))
     meta = {**origin, "kind": "hf", "n_layer": c.num_hidden_layers, "n_head": heads, "head_dim": head_dim, "vocab_size": int(model.get_output_embeddings().weight.shape[0]),
             "block_size": int(getattr(c, "max_position_embeddings", 2048)), "cache": layout, "eos_id": eos,
             "pad_id": tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos,
@@ -159,6 +160,20 @@ def export_hf(model, tokenizer_folder: Path, out: Path, origin: dict) -> dict:
             "params": sum(p.numel() for p in model.parameters()), "bytes": size, "export_s": round(time.time() - started, 3), "exported_at": time.time()}
     (out / "export.json").write_text(json.dumps(meta, indent=2))
     return meta
+
+
+def _one_weights_file(out: Path) -> None:
+    """Past ONNX's 2 GB protobuf limit the exporter writes each weight to a file of its own beside model.onnx;
+    they are gathered into one model.onnx.data (onnxruntime reads it from beside the graph)."""
+    stray = [p for p in out.iterdir() if p.name != "model.onnx"]
+    if not stray:
+        return
+    import onnx
+
+    graph = onnx.load(str(out / "model.onnx"), load_external_data=True)
+    for p in stray:
+        p.unlink()
+    onnx.save_model(graph, str(out / "model.onnx"), save_as_external_data=True, all_tensors_to_one_file=True, location="model.onnx.data", size_threshold=1024)
 
 
 def export_hf_run(run: Path, step: int | None, out: Path | None) -> dict:
