@@ -11,7 +11,7 @@ import type { ToolCall } from "../reward/parse";
 import { storedSample } from "../reward/samples";
 import { OnnxPolicy, type SampleOptions } from "./onnxPolicy";
 import { TEMPLATES, type Message, type Template } from "./prompts";
-import { scoreWithCli, type RescoreOptions } from "./rescore";
+import { scoreWithCli, withScheduleSource, type RescoreOptions } from "./rescore";
 import { readRunInfo } from "./runDir";
 
 /** A policy the playground can sample: the run's base (step 0) or one of its checkpoints. */
@@ -136,6 +136,42 @@ export interface RewardChoice {
   /** --schedule FILE or --preset NAME [--options JSON]: what the scoring CLI is given. */
   args: string[];
   label: string;
+  /** An unsaved buffer of the schedule: its text, scored as if saved at `file` (its imports resolve there). */
+  source?: string;
+  file?: string;
+}
+
+/**
+ * The run's reward as the user is editing it: its schedule's open buffer when that has unsaved changes,
+ * else the schedule file; or its preset with its options.
+ */
+export function runReward(runDir: string, openDocuments: readonly { file: string; dirty: boolean; text: () => string }[]): RewardChoice {
+  const reward = readRunInfo(runDir).config.reward as { schedule?: string | null; preset?: string | null; options?: Record<string, unknown> };
+  if (reward.schedule) {
+    const open = openDocuments.find((d) => path.resolve(d.file) === path.resolve(reward.schedule!));
+    const name = path.basename(reward.schedule);
+    if (open?.dirty) return { args: [], label: `${name} (unsaved buffer)`, source: open.text(), file: reward.schedule };
+    return { args: ["--schedule", reward.schedule], label: name };
+  }
+  if (reward.preset) {
+    const options = Object.entries(reward.options ?? {}).flatMap(([k, v]) => ["--option", `${k}=${String(v)}`]);
+    return { args: ["--preset", reward.preset, ...options], label: `preset ${reward.preset}` };
+  }
+  throw new Error(`${path.basename(runDir)} names no reward in its configuration ([reward] schedule or preset), so answers cannot be scored.`);
+}
+
+/** sampleAndScore with a reward as runReward gives it: an unsaved buffer is written beside its file for the CLI, then removed. */
+export function sampleAndScoreWith(
+  policy: OnnxPolicy,
+  checkpoint: PlaygroundCheckpoint,
+  prompt: PlaygroundPrompt,
+  options: SampleOptions,
+  reward: RewardChoice,
+  scoring: RescoreOptions,
+  loadMs = 0,
+): Promise<PlaygroundResult> {
+  if (reward.source === undefined || !reward.file) return sampleAndScore(policy, checkpoint, prompt, options, reward, scoring, loadMs);
+  return withScheduleSource(reward.source, reward.file, (file) => sampleAndScore(policy, checkpoint, prompt, options, { args: ["--schedule", file], label: reward.label }, scoring, loadMs));
 }
 
 /** Reads and checks the JSON the user typed: tools (a list of schemas) and a ground truth (a list of calls, or nothing). */

@@ -15,13 +15,14 @@ import {
   listCheckpoints,
   parsePromptFields,
   PolicyCache,
-  sampleAndScore,
+  runReward,
+  sampleAndScoreWith,
   type PlaygroundCheckpoint,
+  type PlaygroundPrompt,
   type PlaygroundResult,
   type RewardChoice,
 } from "../../runs/playground";
 import { TEMPLATES, type Message } from "../../runs/prompts";
-import { withScheduleSource } from "../../runs/rescore";
 import { readRunInfo } from "../../runs/runDir";
 import { parsePlaygroundMessage, type HostToPlayground, type PlaygroundAsk, type PlaygroundPromptFields } from "../../webview/protocol";
 import { cliEnv, cliPath } from "../plumbing/cli";
@@ -94,7 +95,8 @@ export class Playground implements vscode.Disposable {
           this.setup(start);
           break;
         case "pickRun":
-          this.setup({ runDir: message.runDir });
+          // Only a run the window lists: the webview's message is data, not a path to trust.
+          if (this.runs.tree.runDirs().includes(message.runDir)) this.setup({ runDir: message.runDir });
           break;
         case "pickPrompt": {
           const prompt = datasetPrompts(this.runDir).prompts.find((p) => p.id === message.id);
@@ -130,27 +132,17 @@ export class Playground implements vscode.Disposable {
       templates: TEMPLATES,
       template: (TEMPLATES as string[]).includes(template) ? template : "tool-zero",
       prompts: prompts.map((p) => ({ id: p.id, label: p.label })),
-      reward: this.reward(info).label,
+      reward: this.reward().label,
       ...(prompt ? { prompt } : {}),
       ...(start.origin ? { origin: `${start.origin} of ${path.basename(start.runDir)}${atStep ? `: checkpoint ${atStep.label} (the first at or after the policy that wrote it)` : ": the run has no checkpoint that late, so its latest"}` } : {}),
     });
     if (skipped) this.post({ type: "notice", notice: { level: "warning", message: `${skipped} line(s) of the run's dataset files are not samples and are not offered as prompts (the engine reports where).` } });
   }
 
-  /** The run's reward as the user is editing it: its schedule's open buffer when there is one, else the file; or its preset. */
-  private reward(info = readRunInfo(this.runDir)): RewardChoice & { source?: string; file?: string } {
-    const reward = info.config.reward as { schedule?: string | null; preset?: string | null; options?: Record<string, unknown> };
-    if (reward.schedule) {
-      const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === "file" && path.resolve(d.uri.fsPath) === path.resolve(reward.schedule!));
-      const name = path.basename(reward.schedule);
-      if (open?.isDirty) return { args: [], label: `${name} (unsaved buffer)`, source: open.getText(), file: reward.schedule };
-      return { args: ["--schedule", reward.schedule], label: name };
-    }
-    if (reward.preset) {
-      const options = Object.entries(reward.options ?? {}).flatMap(([k, v]) => ["--option", `${k}=${String(v)}`]);
-      return { args: ["--preset", reward.preset, ...options], label: `preset ${reward.preset}` };
-    }
-    throw new Error(`${path.basename(this.runDir)} names no reward in its configuration ([reward] schedule or preset), so answers cannot be scored.`);
+  /** The run's reward as the user is editing it: its schedule's open buffer when that has unsaved changes (runReward). */
+  private reward(): RewardChoice {
+    const open = vscode.workspace.textDocuments.filter((d) => d.uri.scheme === "file").map((d) => ({ file: d.uri.fsPath, dirty: d.isDirty, text: () => d.getText() }));
+    return runReward(this.runDir, open);
   }
 
   private async sample(ask: PlaygroundAsk): Promise<void> {
@@ -181,7 +173,7 @@ export class Playground implements vscode.Disposable {
     }
   }
 
-  private async sampleOne(checkpoint: PlaygroundCheckpoint, prompt: Parameters<typeof sampleAndScore>[2], ask: PlaygroundAsk, reward: ReturnType<Playground["reward"]>): Promise<PlaygroundResult> {
+  private async sampleOne(checkpoint: PlaygroundCheckpoint, prompt: PlaygroundPrompt, ask: PlaygroundAsk, reward: RewardChoice): Promise<PlaygroundResult> {
     const loadStart = performance.now();
     this.post({ type: "status", text: `Exporting ${checkpoint.label} to ONNX (once per checkpoint)…` });
     const folder = await ensureExport(this.runDir, checkpoint, this.runs.manager.engineProcess());
@@ -190,9 +182,6 @@ export class Playground implements vscode.Disposable {
     this.post({ type: "status", text: `Sampling ${ask.n} answers from ${checkpoint.label}…` });
     const options = { n: ask.n, maxNewTokens: ask.maxNewTokens, temperature: ask.temperature, topP: ask.topP, seed: ask.seed };
     const scoring = { cli: cliPath(this.context.extensionPath), env: cliEnv(), template: prompt.template, timeoutMs: 120_000 };
-    if (reward.source !== undefined && reward.file) {
-      return withScheduleSource(reward.source, reward.file, (file) => sampleAndScore(policy, checkpoint, prompt, options, { args: ["--schedule", file], label: reward.label }, scoring, loadMs));
-    }
-    return sampleAndScore(policy, checkpoint, prompt, options, reward, scoring, loadMs);
+    return sampleAndScoreWith(policy, checkpoint, prompt, options, reward, scoring, loadMs);
   }
 }

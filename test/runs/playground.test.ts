@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 
 import type { HfTokenizer } from "../../runs/hfTokenizer";
 import { OnnxPolicy, pickToken, seededRandom } from "../../runs/onnxPolicy";
-import { checkpointForStep, datasetPrompts, ensureExport, listCheckpoints, parsePromptFields, PolicyCache, sampleAndScore } from "../../runs/playground";
+import { checkpointForStep, datasetPrompts, ensureExport, listCheckpoints, parsePromptFields, PolicyCache, runReward, sampleAndScore, sampleAndScoreWith } from "../../runs/playground";
 import { promptMessages, renderPlain, type Template } from "../../runs/prompts";
 import { TinyTokenizer } from "../../runs/tinyTokenizer";
 
@@ -95,6 +95,7 @@ describe("the playground's sampling and scoring", () => {
     const info = JSON.parse(fs.readFileSync(path.join(ROOT, "test", "fixtures", "run-small", "run.json"), "utf8"));
     info.base = path.join(ROOT, "engine", "base");
     info.config.data = { ...info.config.data, train: path.join(ROOT, "test", "fixtures", "playground", "prompts.jsonl"), eval: [] };
+    info.config.reward = { preset: null, schedule: path.join(ROOT, "demo", "reward-schedule.ts"), options: {} };
     fs.writeFileSync(path.join(dir, "run.json"), JSON.stringify(info));
     return dir;
   }
@@ -149,6 +150,21 @@ describe("the playground's sampling and scoring", () => {
     const again = await sampleAndScore(policy, base!, prompt, options, reward, { cli: CLI, template: "tool-zero" });
     assert.deepEqual(again.answers, result.answers);
     const greedy = await sampleAndScore(policy, base!, { ...prompt, template: "documentation" }, { ...options, n: 1, temperature: 0 }, reward, { cli: CLI, template: "documentation" });
+
+    // The reward being edited: an unsaved buffer of the run's schedule scores the answers, not the file.
+    const file = path.join(ROOT, "demo", "reward-schedule.ts");
+    assert.deepEqual(runReward(dir, [{ file, dirty: false, text: () => "" }]).args, ["--schedule", file]);
+    const edited = fs.readFileSync(file, "utf8").replace("const FORMAT = 0.2;", "const FORMAT = 0.5;");
+    const buffer = runReward(dir, [{ file, dirty: true, text: () => edited }]);
+    assert.equal(buffer.label, "reward-schedule.ts (unsaved buffer)");
+    const fromBuffer = await sampleAndScoreWith(policy, base!, prompt, options, buffer, { cli: CLI, template: "tool-zero" });
+    const format = (r: typeof result, scale = 1) => r.answers.map((a) => Number((a.components.find((c) => c.name === "format")!.value * scale).toFixed(9)));
+    assert.deepEqual(fromBuffer.answers.map((a) => a.text), result.answers.map((a) => a.text), "the same answers (same seed)");
+    assert.ok(format(result).some((v) => v > 0), "some answer earns format credit, so the weight shows");
+    assert.deepEqual(format(fromBuffer), format(result, 0.5 / 0.2), "format weighed as the buffer says");
+    assert.notEqual(fromBuffer.answers[0]!.reward_version, result.answers[0]!.reward_version);
+    assert.deepEqual(fs.readdirSync(path.dirname(file)).filter((f) => f.includes(".preview-")), [], "the buffer's copy is removed");
+
     const named = greedy.answers[0]!.calls?.map((c) => c.name) ?? [];
     assert.ok(named.length && named.every((name) => sample.tools.some((tool) => (tool as { name: string }).name === name)), `the base's greedy answer in its own layout: ${greedy.answers[0]!.text}`);
   });
