@@ -39,7 +39,7 @@ Usage:
   rollout-studio monitors --run DIR [--monitors FILE.monitors.ts ...] [--from-step N] [--format text|json]
   rollout-studio import SOURCE --out DIR [--format trl|verl|jsonl] [--preset NAME [--option key=value ...] | --schedule FILE] [--dataset FILE]
   rollout-studio follow-verl DUMP_DIR --out DIR [--metrics FILE] [--preset NAME | --schedule FILE] [--idle-exit-s S]
-  rollout-studio export (--run DIR [--step N] | --base FOLDER) [--out FOLDER]   the tiny policy as ONNX (docs/playground.md)
+  rollout-studio export (--run DIR [--step N] | --base FOLDER) [--out FOLDER]   a checkpoint (tiny or hf) as ONNX for the playground (docs/playground.md)
   rollout-studio presets
   rollout-studio demo            GRPO on the demo dataset from the tiny base (demo/run.toml), on CPU
   rollout-studio demo-rewards    each preset's scores on the bundled example rollouts
