@@ -160,20 +160,6 @@ export function runReward(runDir: string, openDocuments: readonly { file: string
   throw new Error(`${path.basename(runDir)} names no reward in its configuration ([reward] schedule or preset), so answers cannot be scored.`);
 }
 
-/** sampleAndScore with a reward as runReward gives it: an unsaved buffer is written beside its file for the CLI, then removed. */
-export function sampleAndScoreWith(
-  policy: OnnxPolicy,
-  checkpoint: PlaygroundCheckpoint,
-  prompt: PlaygroundPrompt,
-  options: SampleOptions,
-  reward: RewardChoice,
-  scoring: RescoreOptions,
-  loadMs = 0,
-): Promise<PlaygroundResult> {
-  if (reward.source === undefined || !reward.file) return sampleAndScore(policy, checkpoint, prompt, options, reward, scoring, loadMs);
-  return withScheduleSource(reward.source, reward.file, (file) => sampleAndScore(policy, checkpoint, prompt, options, { args: ["--schedule", file], label: reward.label }, scoring, loadMs));
-}
-
 /** Reads and checks the JSON the user typed: tools (a list of schemas) and a ground truth (a list of calls, or nothing). */
 export function parsePromptFields(fields: { tools: string; groundTruth: string }): { tools: unknown[]; groundTruth: ToolCall[] | null } {
   const parse = (what: string, text: string): unknown => {
@@ -204,7 +190,10 @@ export function checkTemplate(template: string): Template {
   return template as Template;
 }
 
-/** N answers from one policy, each scored by `reward` (through the scoring CLI, with --explain). */
+/**
+ * N answers from one policy, each scored by `reward` (through the scoring CLI, with --explain). An
+ * unsaved buffer (runReward's `source`) is written where the CLI can read it for the while, then removed.
+ */
 export async function sampleAndScore(
   policy: OnnxPolicy,
   checkpoint: PlaygroundCheckpoint,
@@ -214,6 +203,10 @@ export async function sampleAndScore(
   scoring: RescoreOptions,
   loadMs = 0,
 ): Promise<PlaygroundResult> {
+  if (reward.source !== undefined && reward.file) {
+    const { label } = reward;
+    return withScheduleSource(reward.source, reward.file, (file) => sampleAndScore(policy, checkpoint, prompt, options, { args: ["--schedule", file], label }, scoring, loadMs));
+  }
   const ids = policy.encodePrompt({ tools: prompt.tools, messages: prompt.messages }, prompt.template);
   const sampleStart = performance.now();
   const sampled = await policy.sample(ids, options);

@@ -16,7 +16,7 @@ import {
   parsePromptFields,
   PolicyCache,
   runReward,
-  sampleAndScoreWith,
+  sampleAndScore,
   type PlaygroundCheckpoint,
   type PlaygroundPrompt,
   type PlaygroundResult,
@@ -182,6 +182,6 @@ export class Playground implements vscode.Disposable {
     this.post({ type: "status", text: `Sampling ${ask.n} answers from ${checkpoint.label}…` });
     const options = { n: ask.n, maxNewTokens: ask.maxNewTokens, temperature: ask.temperature, topP: ask.topP, seed: ask.seed };
     const scoring = { cli: cliPath(this.context.extensionPath), env: cliEnv(), template: prompt.template, timeoutMs: 120_000 };
-    return sampleAndScoreWith(policy, checkpoint, prompt, options, reward, scoring, loadMs);
+    return sampleAndScore(policy, checkpoint, prompt, options, reward, scoring, loadMs);
   }
 }

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 
 import type { HfTokenizer } from "../../runs/hfTokenizer";
 import { OnnxPolicy, pickToken, seededRandom } from "../../runs/onnxPolicy";
-import { checkpointForStep, datasetPrompts, ensureExport, listCheckpoints, parsePromptFields, PolicyCache, runReward, sampleAndScore, sampleAndScoreWith } from "../../runs/playground";
+import { checkpointForStep, datasetPrompts, ensureExport, listCheckpoints, parsePromptFields, PolicyCache, runReward, sampleAndScore } from "../../runs/playground";
 import { promptMessages, renderPlain, type Template } from "../../runs/prompts";
 import { TinyTokenizer } from "../../runs/tinyTokenizer";
 
@@ -157,7 +157,7 @@ describe("the playground's sampling and scoring", () => {
     const edited = fs.readFileSync(file, "utf8").replace("const FORMAT = 0.2;", "const FORMAT = 0.5;");
     const buffer = runReward(dir, [{ file, dirty: true, text: () => edited }]);
     assert.equal(buffer.label, "reward-schedule.ts (unsaved buffer)");
-    const fromBuffer = await sampleAndScoreWith(policy, base!, prompt, options, buffer, { cli: CLI, template: "tool-zero" });
+    const fromBuffer = await sampleAndScore(policy, base!, prompt, options, buffer, { cli: CLI, template: "tool-zero" });
     const format = (r: typeof result, scale = 1) => r.answers.map((a) => Number((a.components.find((c) => c.name === "format")!.value * scale).toFixed(9)));
     assert.deepEqual(fromBuffer.answers.map((a) => a.text), result.answers.map((a) => a.text), "the same answers (same seed)");
     assert.ok(format(result).some((v) => v > 0), "some answer earns format credit, so the weight shows");
