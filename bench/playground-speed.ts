@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const cli = path.join(ROOT, "dist", "cli.cjs");
   const panel: number[] = [];
   const scoring: number[] = [];
-  const checkpoint = { id: "base", label: "base", step: 0 };
+  const checkpoint = { id: "base", label: "base", step: 0, time: { step: 1, progress: 0 } };
   const truthPrompt = { tools: sample.tools, messages: sample.messages, groundTruth: (sample as { ground_truth?: ToolCall[] }).ground_truth ?? [], template: "tool-zero" as const };
   const reward = { args: ["--schedule", path.join(ROOT, "demo", "reward-schedule.ts")], label: "reward-schedule.ts" };
   for (let r = 0; r < Math.min(repeats, 5); r++) {

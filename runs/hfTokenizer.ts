@@ -28,7 +28,8 @@ export class HfTokenizer {
     return new HfTokenizer(
       new Tokenizer(read("tokenizer.json"), config),
       template ? new Jinja(template) : null,
-      { bos_token: token(config.bos_token), eos_token: token(config.eos_token) },
+      // The special tokens a chat template may name, as transformers passes them.
+      Object.fromEntries(["bos_token", "eos_token", "pad_token", "unk_token"].map((k) => [k, token(config[k])])),
       // transformers (5) cleans up spaces in decode only when the config says so; tokenizers.js would by default.
       config.clean_up_tokenization_spaces === true,
     );

@@ -80,6 +80,12 @@ export function pickToken(logits: Float32Array, temperature: number, topP: numbe
   const probs = new Float64Array(logits.length);
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += probs[i] = Math.exp((logits[i]! - max) / temperature);
+  if (topP >= 1) {
+    // The whole distribution: no sort (an hf model's vocabulary is 150k tokens, every token of every row).
+    let r = random() * sum;
+    for (let i = 0; i < probs.length; i++) if ((r -= probs[i]!) <= 0) return i;
+    return probs.length - 1;
+  }
   const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
   let kept = 0;
   let mass = 0;

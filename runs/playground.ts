@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 
 import type { ToolCall } from "../reward/parse";
 import { storedSample } from "../reward/samples";
@@ -21,14 +22,18 @@ export interface PlaygroundCheckpoint {
   label: string;
   /** 0 for the base. */
   step: number;
+  /** The training time the engine would score this policy's samples at: step N + 1, progress N / max_steps. */
+  time: { step: number; progress: number };
 }
 
 /** The run's base first (when it is a tiny base folder on this machine), then every checkpoint, oldest first. */
 export function listCheckpoints(runDir: string): PlaygroundCheckpoint[] {
   const info = readRunInfo(runDir);
+  const maxSteps = Number((info.config.grpo as { max_steps?: number } | undefined)?.max_steps) || 0;
+  const time = (step: number) => ({ step: step + 1, progress: maxSteps ? step / maxSteps : 0 });
   const out: PlaygroundCheckpoint[] = [];
-  if (info.base && fs.existsSync(path.join(info.base, "tokenizer.json"))) out.push({ id: "base", label: "base (step 0, before RL)", step: 0 });
-  for (const c of info.checkpoints) out.push({ id: `step-${c.step}`, label: `step ${c.step}`, step: c.step });
+  if (info.base && fs.existsSync(path.join(info.base, "tokenizer.json"))) out.push({ id: "base", label: "base (step 0, before RL)", step: 0, time: time(0) });
+  for (const c of info.checkpoints) out.push({ id: `step-${c.step}`, label: `step ${c.step}`, step: c.step, time: time(c.step) });
   return out;
 }
 
@@ -42,6 +47,11 @@ export function checkpointForStep(checkpoints: readonly PlaygroundCheckpoint[], 
 
 export function exportFolder(runDir: string, checkpoint: PlaygroundCheckpoint): string {
   return path.join(runDir, "exports", checkpoint.id);
+}
+
+export function isExported(runDir: string, checkpoint: PlaygroundCheckpoint): boolean {
+  const out = exportFolder(runDir, checkpoint);
+  return fs.existsSync(path.join(out, "model.onnx")) && fs.existsSync(path.join(out, "export.json"));
 }
 
 export interface EngineProcess {
@@ -60,7 +70,7 @@ export interface EngineProcess {
  */
 export async function ensureExport(runDir: string, checkpoint: PlaygroundCheckpoint, engine: EngineProcess): Promise<string> {
   const out = exportFolder(runDir, checkpoint);
-  if (fs.existsSync(path.join(out, "model.onnx")) && fs.existsSync(path.join(out, "export.json"))) return out;
+  if (isExported(runDir, checkpoint)) return out;
   const info = readRunInfo(runDir);
   const which = checkpoint.id === "base" ? ["--base", info.base ?? "", "--out", out] : ["--run", runDir, "--step", String(checkpoint.step)];
   const env = { ...(engine.env ?? process.env), PYTHONPATH: [path.join(engine.root, "engine"), engine.env?.PYTHONPATH ?? process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
@@ -69,28 +79,48 @@ export async function ensureExport(runDir: string, checkpoint: PlaygroundCheckpo
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout!.resume();
-    const timer = setTimeout(() => child.kill("SIGKILL"), engine.timeoutMs ?? 120_000);
+    const limit = engine.timeoutMs ?? 15 * 60_000; // a 0.5B hf model takes about 35 s on 2 cores
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, limit);
     child.on("error", (e) => reject(new Error(`could not start ${engine.python} to export ${checkpoint.label}: ${e.message}`)));
     child.on("close", (code) => {
       clearTimeout(timer);
-      if (code === 0) resolve();
+      if (timedOut) reject(new Error(`exporting ${checkpoint.label} took longer than ${Math.round(limit / 1000)} s and was stopped; export it from a terminal (rollout-studio export --run RUN --step N) and pick it again`));
+      else if (code === 0) resolve();
       else reject(new Error(stderr.trim().split("\n").slice(-3).join("\n") || `exporting ${checkpoint.label} failed (exit ${code})`));
     });
   });
   return out;
 }
 
-/** Loaded policies by export folder: picking a checkpoint again costs nothing. */
+/** Loaded policies by export folder, the most recently used `keep` of them (an hf model holds GBs): picking a checkpoint again costs nothing. */
 export class PolicyCache {
   private readonly loaded = new Map<string, Promise<OnnxPolicy>>();
+  constructor(private readonly keep = 2) {}
+
   get(folder: string): Promise<OnnxPolicy> {
     let policy = this.loaded.get(folder);
-    if (!policy) {
+    if (policy) this.loaded.delete(folder); // re-inserted below: the Map's order is the order of use
+    else {
       policy = OnnxPolicy.load(folder);
       policy.catch(() => this.loaded.delete(folder));
-      this.loaded.set(folder, policy);
+    }
+    this.loaded.set(folder, policy);
+    for (const [old, loading] of this.loaded) {
+      if (this.loaded.size <= this.keep) break;
+      this.loaded.delete(old);
+      void loading.then((p) => p.session.release()).catch(() => undefined);
     }
     return policy;
+  }
+
+  /** Frees every session (the panel closed). */
+  clear(): void {
+    for (const loading of this.loaded.values()) void loading.then((p) => p.session.release()).catch(() => undefined);
+    this.loaded.clear();
   }
 }
 
@@ -191,8 +221,9 @@ export function checkTemplate(template: string): Template {
 }
 
 /**
- * N answers from one policy, each scored by `reward` (through the scoring CLI, with --explain). An
- * unsaved buffer (runReward's `source`) is written where the CLI can read it for the while, then removed.
+ * N answers from one policy, each scored by `reward` (through the scoring CLI, with --explain) at the
+ * checkpoint's training time. An unsaved buffer (runReward's `source`) is written where the CLI can read
+ * it only while the answers are scored, then removed.
  */
 export async function sampleAndScore(
   policy: OnnxPolicy,
@@ -203,18 +234,15 @@ export async function sampleAndScore(
   scoring: RescoreOptions,
   loadMs = 0,
 ): Promise<PlaygroundResult> {
-  if (reward.source !== undefined && reward.file) {
-    const { label } = reward;
-    return withScheduleSource(reward.source, reward.file, (file) => sampleAndScore(policy, checkpoint, prompt, options, { args: ["--schedule", file], label }, scoring, loadMs));
-  }
   const ids = policy.encodePrompt({ tools: prompt.tools, messages: prompt.messages }, prompt.template);
   const sampleStart = performance.now();
   const sampled = await policy.sample(ids, options);
   const sampleMs = performance.now() - sampleStart;
   const truth = prompt.groundTruth ?? [];
-  const wire = sampled.map((s, i) => ({ ...storedSample({ completion: s.text, ground_truth: truth, prompt: { tools: prompt.tools } }, prompt.template, String(i)), step: checkpoint.step }));
+  const wire = sampled.map((s, i) => ({ ...storedSample({ completion: s.text, ground_truth: truth, prompt: { tools: prompt.tools } }, prompt.template, String(i)), ...checkpoint.time }));
   const scoreStart = performance.now();
-  const scored = await scoreWithCli(wire, [...reward.args, "--explain"], scoring);
+  const score = (args: string[]) => scoreWithCli(wire, [...args, "--explain"], scoring);
+  const scored = reward.source !== undefined && reward.file ? await withScheduleSource(reward.source, reward.file, (file) => score(["--schedule", file])) : await score(reward.args);
   const scoreMs = performance.now() - scoreStart;
   const answers = sampled.map((s, i): PlaygroundAnswer => {
     const line = scored.find((l) => l.id === String(i));
@@ -252,7 +280,7 @@ export function datasetPrompts(runDir: string, limit = 200): { prompts: DatasetP
   const prompts: DatasetPrompt[] = [];
   let skipped = 0;
   for (const file of files) {
-    const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean).slice(0, Math.ceil(limit / files.length));
+    const lines = firstLines(file, Math.ceil(limit / files.length));
     lines.forEach((line, i) => {
       let s: { tools?: unknown[]; messages?: Message[]; ground_truth?: ToolCall[] };
       try {
@@ -261,7 +289,7 @@ export function datasetPrompts(runDir: string, limit = 200): { prompts: DatasetP
         skipped++;
         return;
       }
-      if (!Array.isArray(s?.messages) || !s.messages.length) {
+      if (!Array.isArray(s?.messages) || !s.messages.length || !s.messages.every((m) => typeof m?.role === "string" && typeof m.content === "string")) {
         skipped++;
         return;
       }
@@ -269,4 +297,21 @@ export function datasetPrompts(runDir: string, limit = 200): { prompts: DatasetP
     });
   }
   return { prompts, skipped };
+}
+
+/** The first `count` non-empty lines of a file, reading only as much of it as they need. */
+function firstLines(file: string, count: number): string[] {
+  const fd = fs.openSync(file, "r");
+  try {
+    const chunk = Buffer.alloc(1 << 16);
+    const decoder = new StringDecoder("utf8"); // a character split between two chunks stays whole
+    let text = "";
+    for (let read = 0; (read = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
+      text += decoder.write(chunk.subarray(0, read));
+      if (text.split("\n").filter(Boolean).length > count) break;
+    }
+    return text.split("\n").filter(Boolean).slice(0, count);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

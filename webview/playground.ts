@@ -30,6 +30,7 @@ let history: { role: string; content: string }[] = [];
 const columns: (PlaygroundResult | null)[] = [null, null];
 let truth: ToolCall[] | null = null;
 let rewardLabel = "";
+let firstSetup = true;
 
 function field(label: string, control: HTMLElement, wide = false): HTMLElement {
   return el("label", { class: `pg-field${wide ? " wide" : ""}` }, el("span", {}, label), control);
@@ -125,7 +126,9 @@ function renderSetup(s: Setup): void {
     el("div", { class: "pg-row" }, field("Answers", n), field("Temperature (0: greedy)", temperature), field("Top-p", topP), field("Seed", seed), field("Max new tokens", maxNewTokens), sampleButton),
   );
   if (s.prompt) fillPrompt(s.prompt);
-  const saved = vscode.getState()?.fields;
+  // What the user had typed comes back once, when the panel reloads; a run picked later shows its own prompt.
+  const saved = firstSetup ? vscode.getState()?.fields : undefined;
+  firstSetup = false;
   if (saved && !s.origin && saved.tools !== undefined) {
     tools.value = saved.tools;
     request.value = saved.request ?? "";

@@ -213,7 +213,8 @@ export type HostToPlayground =
 export type PlaygroundToHost = { type: "ready" } | { type: "pickRun"; runDir: string } | { type: "pickPrompt"; id: string } | { type: "sample"; ask: PlaygroundAsk };
 
 function isMessages(value: unknown): value is { role: string; content: string }[] {
-  return Array.isArray(value) && value.length < 200 && value.every((m) => isObject(m) && typeof m.role === "string" && typeof m.content === "string");
+  const roles = ["system", "user", "assistant", "tool"];
+  return Array.isArray(value) && value.length < 200 && value.every((m) => isObject(m) && roles.includes(m.role as string) && typeof m.content === "string");
 }
 
 /** Checks a message from the playground webview; null when it is not one. */

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -195,16 +196,21 @@ def export_hf_run(run: Path, step: int | None, out: Path | None) -> dict:
         model = load_hf_model(base, checkpoints[chosen] / "state.pt", *lora)
         origin = {"source": "run", "path": str(run), "step": chosen, "file": str(checkpoints[chosen].relative_to(run))}
         name = f"step-{chosen}"
-    return _write_atomically(out or run / "exports" / name, lambda tmp: export_hf(model, base, tmp, origin))
+    return write_atomically(out or run / "exports" / name, lambda tmp: export_hf(model, base, tmp, origin))
 
 
-def _write_atomically(out: Path, write) -> dict:
-    """Writes an export to OUT.tmp, then replaces OUT with it: a picked checkpoint never reads half an export."""
-    tmp = out.with_name(out.name + ".tmp")
+def write_atomically(out: Path, write) -> dict:
+    """Writes an export to a folder of this process's own beside OUT, then replaces OUT with it: a picked
+    checkpoint never reads half an export, and the engine and the playground exporting the same checkpoint
+    at once do not write into each other's files. A failed export leaves nothing behind."""
+    tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    meta = write(tmp)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.replace(out)
+    try:
+        meta = write(tmp)
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.replace(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return {"out": str(out), **meta}
 
 
@@ -285,13 +291,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.base is not None and is_hf_base(args.base):
             if args.out is None:
                 raise ValueError("--base with a transformers model needs --out FOLDER")
-            result = _write_atomically(args.out, lambda tmp: export_hf(load_hf_model(args.base, None), args.base, tmp, {"source": "base", "path": str(args.base)}))
+            result = write_atomically(args.out, lambda tmp: export_hf(load_hf_model(args.base, None), args.base, tmp, {"source": "base", "path": str(args.base)}))
         elif args.run is not None and is_hf_run(args.run):
             result = export_hf_run(args.run, args.step, args.out)
         else:
             model, tokenizer, origin = load_policy(args.run, args.step, args.base)
             out = args.out or (args.run / "exports" / (f"step-{origin['step']}" if origin.get("file") != "policy.pt" else "final"))
-            result = _write_atomically(out, lambda tmp: export(model, tokenizer, tmp, origin))
+            result = write_atomically(out, lambda tmp: export(model, tokenizer, tmp, origin))
     except ImportError as err:
         print(f"rollout-studio export: {err}; an hf model's export needs transformers and onnx in the engine's Python (bash scripts/setup-python.sh installs them into .venv)", file=sys.stderr)
         return 2

@@ -152,13 +152,13 @@ def export_checkpoint(policy, tokenizer, run_dir: Path, step: int, warn) -> None
     """The checkpoint's policy as ONNX in <run>/exports/step-N, ready for the playground. A failed export is a
     warning: the run goes on."""
     try:
-        from .export import export, export_hf_run
+        from .export import export, export_hf_run, write_atomically
 
         if not hasattr(policy, "shared_prompt_logits"):  # an hf model: exported from the checkpoint just written
             export_hf_run(run_dir, step, None)
             return
-        out = run_dir / "exports" / f"step-{step}"
-        export(policy, tokenizer, out, {"source": "run", "path": str(run_dir), "step": step, "file": f"checkpoints/step-{step:06d}"})
+        origin = {"source": "run", "path": str(run_dir), "step": step, "file": f"checkpoints/step-{step:06d}"}
+        write_atomically(run_dir / "exports" / f"step-{step}", lambda tmp: export(policy, tokenizer, tmp, origin))
         policy.train()
     except Exception as err:  # noqa: BLE001 — an export must not end a run
         warn(f"the checkpoint of step {step} was not exported to ONNX for the playground: {err}")

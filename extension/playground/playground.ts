@@ -12,11 +12,13 @@ import {
   checkTemplate,
   datasetPrompts,
   ensureExport,
+  isExported,
   listCheckpoints,
   parsePromptFields,
   PolicyCache,
   runReward,
   sampleAndScore,
+  type DatasetPrompt,
   type PlaygroundCheckpoint,
   type PlaygroundPrompt,
   type PlaygroundResult,
@@ -55,8 +57,11 @@ export class Playground implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private runDir = "";
   private checkpoints: PlaygroundCheckpoint[] = [];
+  private prompts: DatasetPrompt[] = [];
   private readonly policies = new PolicyCache();
   private busy = false;
+  /** Where the panel was first opened: what its webview's first "ready" sets up. */
+  private start: PlaygroundStart | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly runs: Runs) {}
 
@@ -70,8 +75,12 @@ export class Playground implements vscode.Disposable {
     if (!this.panel) {
       this.panel = vscode.window.createWebviewPanel("rolloutStudio.playground", "Playground", vscode.ViewColumn.Beside, { ...webviewOptions(this.context.extensionUri), retainContextWhenHidden: true });
       this.panel.webview.html = webviewHtml(this.panel.webview, this.context.extensionUri, "playground", "Playground");
-      this.panel.onDidDispose(() => (this.panel = undefined));
-      this.panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw, start));
+      this.start = start;
+      this.panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.policies.clear(); // the sessions' memory goes back with the panel
+      });
+      this.panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw));
     } else {
       this.panel.reveal();
       this.setup(start);
@@ -86,20 +95,20 @@ export class Playground implements vscode.Disposable {
     this.post({ type: "notice", notice: { level: "error", message: (e as Error).message } });
   }
 
-  private onMessage(raw: unknown, start: PlaygroundStart): void {
+  private onMessage(raw: unknown): void {
     const message = parsePlaygroundMessage(raw);
     if (!message) return;
     try {
       switch (message.type) {
         case "ready":
-          this.setup(start);
+          if (this.start) this.setup(this.start);
           break;
         case "pickRun":
           // Only a run the window lists: the webview's message is data, not a path to trust.
           if (this.runs.tree.runDirs().includes(message.runDir)) this.setup({ runDir: message.runDir });
           break;
         case "pickPrompt": {
-          const prompt = datasetPrompts(this.runDir).prompts.find((p) => p.id === message.id);
+          const prompt = this.prompts.find((p) => p.id === message.id);
           if (prompt) this.post({ type: "prompt", prompt: promptFields(prompt.tools, prompt.messages, prompt.groundTruth) });
           break;
         }
@@ -112,14 +121,18 @@ export class Playground implements vscode.Disposable {
     }
   }
 
+  /** Shows a run; the panel's state changes only once the run is read (a run that cannot be shown leaves the last one). */
   private setup(start: PlaygroundStart): void {
+    if (this.busy) throw new Error("Still sampling: wait for the answers before switching runs or prompts.");
     const info = readRunInfo(start.runDir);
+    const checkpoints = listCheckpoints(start.runDir);
+    if (!checkpoints.length) throw new Error(`${path.basename(start.runDir)} has no checkpoint yet and its base is not on this machine: checkpoints are written every [run] checkpoint_every steps (or use Checkpoint Now).`);
+    const { prompts, skipped } = datasetPrompts(start.runDir);
     this.runDir = start.runDir;
-    this.checkpoints = listCheckpoints(start.runDir);
-    if (!this.checkpoints.length) throw new Error(`${path.basename(start.runDir)} has no checkpoint yet and its base is not on this machine: checkpoints are written every [run] checkpoint_every steps (or use Checkpoint Now).`);
+    this.checkpoints = checkpoints;
+    this.prompts = prompts;
     const atStep = start.step !== undefined ? checkpointForStep(this.checkpoints, start.step) : null;
     const chosen = atStep ?? this.checkpoints.at(-1)!;
-    const { prompts, skipped } = datasetPrompts(start.runDir);
     const first = prompts[0];
     const prompt = start.messages ? promptFields(start.tools ?? [], start.messages, start.groundTruth ?? null) : first ? promptFields(first.tools, first.messages, first.groundTruth) : undefined;
     const template = info.config.data?.template ?? "tool-zero";
@@ -152,19 +165,24 @@ export class Playground implements vscode.Disposable {
     }
     this.busy = true;
     const started = performance.now();
+    // One run for the whole request, whatever the panel is asked meanwhile.
+    const { runDir, checkpoints } = this;
     try {
       const { tools, groundTruth } = parsePromptFields(ask);
       const template = checkTemplate(ask.template);
-      if (!ask.request.trim()) throw new Error("Request: write what the user asks (the last user message).");
-      const prompt = { tools, messages: [...ask.history, { role: "user", content: ask.request }], groundTruth, template };
+      // A stored prompt may end with a tool result or an assistant turn: then it is answered as it is.
+      const endsOpen = ask.history.length > 0 && ask.history.at(-1)!.role !== "user";
+      if (!ask.request.trim() && !endsOpen) throw new Error("Request: write what the user asks (the last user message).");
+      const messages = ask.request.trim() ? [...ask.history, { role: "user", content: ask.request }] : ask.history;
+      const prompt = { tools, messages, groundTruth, template };
       const reward = this.reward();
-      const file = (reward.file ?? reward.args[1]) as string | undefined;
-      if (file && !insideWorkspace(file)) await requireStoredCode(this.runDir, "to score the playground's answers with its schedule");
+      const file = reward.file ?? (reward.args[0] === "--schedule" ? reward.args[1] : undefined);
+      if (file && !insideWorkspace(file)) await requireStoredCode(runDir, "to score the playground's answers with its schedule");
       const ids = [ask.checkpoint, ...(ask.compare && ask.compare !== ask.checkpoint ? [ask.compare] : [])];
       for (const [column, id] of ids.entries()) {
-        const checkpoint = this.checkpoints.find((c) => c.id === id);
-        if (!checkpoint) throw new Error(`no checkpoint "${id}" in ${path.basename(this.runDir)}`);
-        const result = await this.sampleOne(checkpoint, prompt, ask, reward);
+        const checkpoint = checkpoints.find((c) => c.id === id);
+        if (!checkpoint) throw new Error(`no checkpoint "${id}" in ${path.basename(runDir)}`);
+        const result = await this.sampleOne(runDir, checkpoint, prompt, ask, reward);
         this.post({ type: "results", column: column as 0 | 1, result, truth: groundTruth, reward: reward.label });
       }
       this.post({ type: "done", seconds: (performance.now() - started) / 1000 });
@@ -173,10 +191,10 @@ export class Playground implements vscode.Disposable {
     }
   }
 
-  private async sampleOne(checkpoint: PlaygroundCheckpoint, prompt: PlaygroundPrompt, ask: PlaygroundAsk, reward: RewardChoice): Promise<PlaygroundResult> {
+  private async sampleOne(runDir: string, checkpoint: PlaygroundCheckpoint, prompt: PlaygroundPrompt, ask: PlaygroundAsk, reward: RewardChoice): Promise<PlaygroundResult> {
     const loadStart = performance.now();
-    this.post({ type: "status", text: `Exporting ${checkpoint.label} to ONNX (once per checkpoint)…` });
-    const folder = await ensureExport(this.runDir, checkpoint, this.runs.manager.engineProcess());
+    if (!isExported(runDir, checkpoint)) this.post({ type: "status", text: `Exporting ${checkpoint.label} to ONNX (once per checkpoint)…` });
+    const folder = await ensureExport(runDir, checkpoint, this.runs.manager.engineProcess());
     const policy = await this.policies.get(folder);
     const loadMs = performance.now() - loadStart;
     this.post({ type: "status", text: `Sampling ${ask.n} answers from ${checkpoint.label}…` });

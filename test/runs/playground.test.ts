@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 
 import type { HfTokenizer } from "../../runs/hfTokenizer";
 import { OnnxPolicy, pickToken, seededRandom } from "../../runs/onnxPolicy";
@@ -89,9 +89,12 @@ describe("sampling with onnxruntime-node", () => {
 
 describe("the playground's sampling and scoring", () => {
   const CLI = path.join(ROOT, "dist", "cli.cjs");
+  const made: string[] = [];
+  after(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
   /** A run whose base is the shipped tiny base, with no checkpoint on disk (the fixture run's are listed only). */
   function baseRun(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-playground-"));
+    made.push(dir);
     const info = JSON.parse(fs.readFileSync(path.join(ROOT, "test", "fixtures", "run-small", "run.json"), "utf8"));
     info.base = path.join(ROOT, "engine", "base");
     info.config.data = { ...info.config.data, train: path.join(ROOT, "test", "fixtures", "playground", "prompts.jsonl"), eval: [] };
