@@ -182,20 +182,14 @@ def export_hf_run(run: Path, step: int | None, out: Path | None) -> dict:
     info = json.loads((run / "run.json").read_text(encoding="utf-8"))
     policy = info["config"]["policy"]
     base = Path(info["base"] or policy.get("model") or "")
-    checkpoints = {c["step"]: run / c["path"] for c in info.get("checkpoints", [])}
     lora = (int(policy.get("lora_rank") or 0), float(policy.get("lora_alpha") or 0.0))
     if step is None and (run / "policy" / "config.json").exists() and not lora[0]:
         model, origin = load_hf_model(run / "policy", None), {"source": "run", "path": str(run), "step": info.get("step"), "file": "policy"}
         name = "final"
     else:
-        if not checkpoints:
-            raise ValueError(f"{run}: no checkpoint to export yet (checkpoints are written every [run] checkpoint_every steps)")
-        chosen = step if step is not None else max(checkpoints)
-        if chosen not in checkpoints:
-            raise ValueError(f"{run}: no checkpoint at step {chosen}; checkpoints: {', '.join(map(str, sorted(checkpoints)))}")
-        model = load_hf_model(base, checkpoints[chosen] / "state.pt", *lora)
-        origin = {"source": "run", "path": str(run), "step": chosen, "file": str(checkpoints[chosen].relative_to(run))}
-        name = f"step-{chosen}"
+        folder, origin = _checkpoint(run, info, step)
+        model = load_hf_model(base, folder / "state.pt", *lora)
+        name = f"step-{origin['step']}"
     return write_atomically(out or run / "exports" / name, lambda tmp: export_hf(model, base, tmp, origin))
 
 
@@ -231,19 +225,24 @@ def load_policy(run: Path | None, step: int | None, base: Path | None) -> tuple[
     assert run is not None
     info = json.loads((run / "run.json").read_text(encoding="utf-8"))
     model, tokenizer = load_base(Path(info["base"]))
-    checkpoints = {c["step"]: run / c["path"] for c in info.get("checkpoints", [])}
     if step is None and (run / "policy.pt").exists():
         saved = torch.load(run / "policy.pt", map_location="cpu")
         model.load_state_dict(saved["model"])
         return model, tokenizer, {"source": "run", "path": str(run), "step": info.get("step"), "file": "policy.pt"}
+    folder, origin = _checkpoint(run, info, step)
+    model.load_state_dict(torch.load(folder / "state.pt", map_location="cpu")["model"])
+    return model, tokenizer, origin
+
+
+def _checkpoint(run: Path, info: dict, step: int | None) -> tuple[Path, dict]:
+    """A run's checkpoint folder at `step` (None: the latest) and the export's origin, or a ValueError that says which there are."""
+    checkpoints = {c["step"]: run / c["path"] for c in info.get("checkpoints", [])}
     if not checkpoints:
         raise ValueError(f"{run}: no checkpoint to export yet (checkpoints are written every [run] checkpoint_every steps)")
     chosen = step if step is not None else max(checkpoints)
     if chosen not in checkpoints:
         raise ValueError(f"{run}: no checkpoint at step {chosen}; checkpoints: {', '.join(map(str, sorted(checkpoints)))}")
-    state = torch.load(checkpoints[chosen] / "state.pt", map_location="cpu")
-    model.load_state_dict(state["model"])
-    return model, tokenizer, {"source": "run", "path": str(run), "step": chosen, "file": str(checkpoints[chosen].relative_to(run))}
+    return checkpoints[chosen], {"source": "run", "path": str(run), "step": chosen, "file": str(checkpoints[chosen].relative_to(run))}
 
 
 def export(model: TinyGPT, tokenizer: Tokenizer, out: Path, origin: dict) -> dict:
