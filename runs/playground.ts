@@ -12,7 +12,8 @@ import type { ToolCall } from "../reward/parse";
 import { storedSample } from "../reward/samples";
 import { OnnxPolicy, type SampleOptions } from "./onnxPolicy";
 import { TEMPLATES, type Message, type Template } from "./prompts";
-import { scoreWithCli, withScheduleSource, type RescoreOptions } from "./rescore";
+import { pythonModuleCommand } from "./engine";
+import { presetArgs, scoreWithCli, withScheduleSource, type RescoreOptions } from "./rescore";
 import { readRunInfo } from "./runDir";
 
 /** A policy the playground can sample: the run's base (step 0) or one of its checkpoints. */
@@ -73,9 +74,9 @@ export async function ensureExport(runDir: string, checkpoint: PlaygroundCheckpo
   if (isExported(runDir, checkpoint)) return out;
   const info = readRunInfo(runDir);
   const which = checkpoint.id === "base" ? ["--base", info.base ?? "", "--out", out] : ["--run", runDir, "--step", String(checkpoint.step)];
-  const env = { ...(engine.env ?? process.env), PYTHONPATH: [path.join(engine.root, "engine"), engine.env?.PYTHONPATH ?? process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
+  const { command, args, env } = pythonModuleCommand(engine.root, "rollout_engine.export", which, { python: engine.python, ...(engine.env ? { env: engine.env } : {}) });
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(engine.python, ["-m", "rollout_engine.export", ...which], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout!.resume();
@@ -184,8 +185,7 @@ export function runReward(runDir: string, openDocuments: readonly { file: string
     return { args: ["--schedule", reward.schedule], label: name };
   }
   if (reward.preset) {
-    const options = Object.entries(reward.options ?? {}).flatMap(([k, v]) => ["--option", `${k}=${String(v)}`]);
-    return { args: ["--preset", reward.preset, ...options], label: `preset ${reward.preset}` };
+    return { args: presetArgs(reward.preset, reward.options), label: `preset ${reward.preset}` };
   }
   throw new Error(`${path.basename(runDir)} names no reward in its configuration ([reward] schedule or preset), so answers cannot be scored.`);
 }

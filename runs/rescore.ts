@@ -38,6 +38,11 @@ export interface RescoreOptions {
   timeoutMs?: number;
 }
 
+/** The scoring CLI's flags for a preset with a run's [reward] options (`--option key=value` each). */
+export function presetArgs(preset: string, options: Record<string, unknown> = {}): string[] {
+  return ["--preset", preset, ...Object.entries(options).flatMap(([k, v]) => ["--option", `${k}=${String(v)}`])];
+}
+
 /** Scores `records` with a schedule's source text (written next to `scheduleFile`, so its relative imports resolve). */
 export async function rescoreWithSource(records: readonly TrajectoryRecord[], source: string, scheduleFile: string, options: RescoreOptions): Promise<Rescored[]> {
   return withScheduleSource(source, scheduleFile, (file) => rescore(records, ["--schedule", file], options));

@@ -9,7 +9,7 @@ import * as vscode from "vscode";
 import { cliPath } from "../plumbing/cli";
 import { appendCase } from "../../runs/addCase";
 import { differenceCosts } from "../../runs/counterfactual";
-import { withScheduleSource } from "../../runs/rescore";
+import { presetArgs, withScheduleSource } from "../../runs/rescore";
 import { readRewardVersion, readRunInfo, stepFiles } from "../../runs/runDir";
 import { SampleStore } from "../../runs/samples";
 import { parseExplorerMessage, type HostToExplorer, type Query } from "../../webview/protocol";
@@ -238,8 +238,7 @@ class ExplorerSession {
         }
         costs = await withScheduleSource(version.source, version.source_file, (file) => differenceCosts(record, ["--schedule", file], options));
       } else if (info.config?.reward?.preset) {
-        const presetOptions = Object.entries((info.config.reward as { options?: Record<string, unknown> }).options ?? {}).flatMap(([k, v]) => ["--option", `${k}=${String(v)}`]);
-        costs = await differenceCosts(record, ["--preset", info.config.reward.preset, ...presetOptions], options);
+        costs = await differenceCosts(record, presetArgs(info.config.reward.preset, (info.config.reward as { options?: Record<string, unknown> }).options), options);
       } else {
         this.post({ type: "costs", index, costs: null, note: `Reward version ${record.reward_version} has no stored source, so the cost of each difference cannot be computed.` });
         return;
